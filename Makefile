@@ -1,0 +1,47 @@
+# riskmap — the README's commands. Every target does its own set-up and is fast when done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RISKMAP := $(BIN)/riskmap
+DATA_DIR ?= data
+SAMPLE_DIR := $(DATA_DIR)/sample
+SEED ?= 20260701
+export RISKMAP_DATA_DIR ?= $(DATA_DIR)
+
+.PHONY: setup venv db sample run test bench lint clean
+
+setup: venv db
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+db: venv
+	bash scripts/ensure-db.sh
+	$(RISKMAP) db upgrade
+
+$(SAMPLE_DIR)/manifest.json: | venv
+	$(RISKMAP) sample generate --out $(SAMPLE_DIR) --seed $(SEED)
+
+sample: db $(SAMPLE_DIR)/manifest.json
+	$(RISKMAP) sample load $(SAMPLE_DIR)
+
+run: setup sample
+	$(RISKMAP) serve
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup sample
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: venv
+	$(BIN)/ruff check backend pipelines sample_data tests bench
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts

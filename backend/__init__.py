@@ -1,0 +1,1 @@
+"""riskmap backend: the FastAPI service, database models, services and the CLI."""

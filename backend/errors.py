@@ -1,0 +1,109 @@
+"""Domain errors, raised by services and the CLI, and mapped to HTTP in one table.
+
+Services raise these; :func:`install_handlers` turns them into RFC 9457
+``application/problem+json`` responses and the CLI turns them into one line on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class RiskmapError(Exception):
+    """Base of our own errors. ``detail`` is a sentence a person can act on."""
+
+    status = HTTPStatus.BAD_REQUEST
+    title = "Bad request"
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(RiskmapError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    title = "Invalid input"
+
+
+class NotFound(RiskmapError):
+    status = HTTPStatus.NOT_FOUND
+    title = "Not found"
+
+
+class Conflict(RiskmapError):
+    status = HTTPStatus.CONFLICT
+    title = "Conflict"
+
+
+class DatabaseUnavailable(RiskmapError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    title = "Database unavailable"
+
+
+def problem(
+    status: int, title: str, detail: str, instance: str | None = None, **extra
+) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Every error leaves the service as problem+json; nothing leaves as a traceback."""
+
+    @app.exception_handler(RiskmapError)
+    async def _domain(request: Request, exc: RiskmapError):
+        return problem(int(exc.status), exc.title, exc.detail, str(request.url.path))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        title = HTTPStatus(exc.status_code).phrase
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, title, detail, str(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        parts = []
+        for e in errors:
+            loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+            parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
+        return problem(
+            422,
+            "Invalid input",
+            "; ".join(parts) or "invalid request",
+            str(request.url.path),
+            errors=[{"loc": e.get("loc"), "msg": e.get("msg")} for e in errors],
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            log.warning("database unavailable: %s", exc.orig)
+            return problem(
+                503,
+                "Database unavailable",
+                "the database is unreachable; try again shortly",
+                str(request.url.path),
+            )
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(
+            500,
+            "Internal Server Error",
+            "an unexpected error occurred; it has been logged",
+            str(request.url.path),
+        )

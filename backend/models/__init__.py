@@ -1,0 +1,34 @@
+"""SQLAlchemy 2 + GeoAlchemy2 tables, one module per aggregate.
+
+Storage is EPSG:4326; metric work happens in a projected CRS (see ``backend.geo``).
+Levels are integers 0 (none) .. 4 (red) everywhere.
+"""
+
+from backend.models.audit import AuditLog
+from backend.models.base import Base
+from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
+from backend.models.people import AppUser, Recipient
+from backend.models.places import HazardSite, Road, Shelter, Township, Village
+from backend.models.runs import RiskRun, RiskZone, TownshipRisk
+from backend.models.warnings import Delivery, Outbox, Warning, WarningTownship
+
+__all__ = [
+    "AppUser",
+    "AuditLog",
+    "Base",
+    "Delivery",
+    "EvacuationAssignment",
+    "EvacuationPlan",
+    "HazardSite",
+    "Outbox",
+    "Recipient",
+    "RiskRun",
+    "RiskZone",
+    "Road",
+    "Shelter",
+    "Township",
+    "TownshipRisk",
+    "Village",
+    "Warning",
+    "WarningTownship",
+]

@@ -1,0 +1,88 @@
+"""Risk runs: one immutable, published result of the pipelines, with zones and statistics."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import HAZARDS, Base, geometry, gist, in_list, level_check, valid_geom
+
+RUN_STATUSES = ("running", "published", "failed")
+SOURCE_HAZARDS = tuple(h for h in HAZARDS if h != "onemap")
+
+
+class RiskRun(Base):
+    __tablename__ = "risk_run"
+    __table_args__ = (
+        in_list("status", RUN_STATUSES),
+        sa.CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from",
+            name="validity_ordered",
+        ),
+        sa.Index("ix_risk_run_checksum", "inputs_checksum"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")
+    inputs_checksum: Mapped[str] = mapped_column(sa.String(64))
+    valid_from = mapped_column(sa.DateTime(timezone=True))
+    valid_to = mapped_column(sa.DateTime(timezone=True))
+    created_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    published_at = mapped_column(sa.DateTime(timezone=True))
+    params = mapped_column(JSONB, default=dict)
+    #: cells per level per hazard, written at publication
+    summary = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class RiskZone(Base):
+    """Dissolved polygons of one level of one hazard of a run (for tiles)."""
+
+    __tablename__ = "risk_zone"
+    __table_args__ = (
+        in_list("hazard", HAZARDS),
+        level_check(low=1),
+        valid_geom(),
+        gist("risk_zone"),
+        sa.Index("ix_risk_zone_run_hazard", "run_id", "hazard", "detail"),
+    )
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_run.id", ondelete="CASCADE"))
+    hazard: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    dominant_hazard: Mapped[str | None] = mapped_column(sa.String(16))
+    #: generalisation: 0 coarse (low zooms) .. 2 full detail
+    detail: Mapped[int] = mapped_column(sa.SmallInteger, default=2)
+    geom = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+
+
+class TownshipRisk(Base):
+    """Per-township statistics of one hazard (or the one-map) of a run."""
+
+    __tablename__ = "township_risk"
+    __table_args__ = (
+        in_list("hazard", HAZARDS),
+        level_check(),
+        sa.UniqueConstraint("run_id", "township_id", "hazard"),
+        *[
+            sa.CheckConstraint(f"area_share_{i} BETWEEN 0 AND 1", name=f"share_{i}_range")
+            for i in range(1, 5)
+        ],
+        *[sa.CheckConstraint(f"exposed_{i} >= 0", name=f"exposed_{i}_nonneg") for i in range(1, 5)],
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("risk_run.id", ondelete="CASCADE"), index=True
+    )
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"), index=True)
+    hazard: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    dominant_hazard: Mapped[str | None] = mapped_column(sa.String(16))
+    area_share_1: Mapped[float] = mapped_column(sa.Float, default=0)
+    area_share_2: Mapped[float] = mapped_column(sa.Float, default=0)
+    area_share_3: Mapped[float] = mapped_column(sa.Float, default=0)
+    area_share_4: Mapped[float] = mapped_column(sa.Float, default=0)
+    exposed_1: Mapped[int] = mapped_column(sa.Integer, default=0)
+    exposed_2: Mapped[int] = mapped_column(sa.Integer, default=0)
+    exposed_3: Mapped[int] = mapped_column(sa.Integer, default=0)
+    exposed_4: Mapped[int] = mapped_column(sa.Integer, default=0)

@@ -1,0 +1,1 @@
+"""Hazard pipelines: pure functions over xarray objects; ``run.py`` publishes a run."""

@@ -1,0 +1,1 @@
+"""A deterministic, realistic synthetic county (modelled on a hilly county of southern Jiangxi)."""

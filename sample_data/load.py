@@ -1,0 +1,222 @@
+"""Load a sample directory into PostGIS: ``riskmap sample load DIR``.
+
+Every file is read and checked before anything is written; then everything is upserted by its
+natural key (codes, road ids) in one transaction, so loading twice changes nothing and a bad
+file loads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+import sqlalchemy as sa
+from pyogrio.errors import DataSourceError
+
+from backend.db import connect_or_explain, get_engine
+from backend.errors import InvalidInput
+from backend.models.base import SRID
+
+#: file → (required columns, geometry type)
+LAYERS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "townships.gpkg": (("code", "name", "population"), "MultiPolygon"),
+    "villages.gpkg": (
+        ("code", "township_code", "name", "population", "elderly", "households"),
+        "Point",
+    ),
+    "shelters.gpkg": (
+        ("code", "name", "class", "area_m2", "capacity", "occupancy", "status", "township_code"),
+        "Point",
+    ),
+    "roads.gpkg": (
+        ("id", "source", "target", "name", "class", "speed_kmh", "length_m", "closed"),
+        "LineString",
+    ),
+    "hazard_sites.gpkg": (
+        (
+            "code",
+            "kind",
+            "name",
+            "township_code",
+            "village_code",
+            "threatened_people",
+            "threat_radius_m",
+        ),
+        "Point",
+    ),
+    "recipients.csv": (
+        ("code", "name", "role", "title", "township_code", "village_code", "phone", "email"),
+        None,
+    ),
+}
+TABLES = ("township", "village", "shelter", "road", "hazard_site", "recipient")
+
+
+def read_layer(path: Path, columns: tuple[str, ...], geom_type: str | None) -> pd.DataFrame:
+    """Read one file, naming it and the fault in any error."""
+    if not path.is_file():
+        raise InvalidInput(
+            f"{path}: file is missing; run `riskmap sample generate --out {path.parent}`"
+        )
+    try:
+        if geom_type is None:
+            df = pd.read_csv(
+                path, dtype={"phone": str, "township_code": str, "village_code": str, "code": str}
+            )
+        else:
+            df = gpd.read_file(path, engine="pyogrio")
+    except (
+        DataSourceError,
+        pyogrio.errors.DataLayerError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    ) as exc:
+        raise InvalidInput(
+            f"{path}: not a readable {'CSV' if geom_type is None else 'GeoPackage'} "
+            f"({str(exc).splitlines()[0]})"
+        ) from exc
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)}")
+    if geom_type is not None:
+        if df.crs is None:
+            raise InvalidInput(f"{path}: layer has no CRS")
+        if df.crs.to_epsg() != SRID:
+            df = df.to_crs(SRID)
+        bad = ~df.geometry.geom_type.isin([geom_type])
+        if bad.any():
+            raise InvalidInput(f"{path}: {int(bad.sum())} feature(s) are not {geom_type}")
+        invalid = ~shapely.is_valid(df.geometry.values)
+        if invalid.any():
+            raise InvalidInput(
+                f"{path}: {int(invalid.sum())} invalid geometr(y/ies), first at row "
+                f"{int(invalid.argmax())}"
+            )
+    return df
+
+
+def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows as plain Python values (None for missing) plus hex WKB of the geometry."""
+    part = df[columns].copy()
+    for c in part.columns:
+        if c.endswith("_id"):
+            part[c] = part[c].astype("Int64")
+    out = [
+        {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        for row in part.to_dict("records")
+    ]
+    if "geometry" in df.columns:
+        for rec, g in zip(out, shapely.to_wkb(df.geometry.values, hex=True), strict=True):
+            rec["wkb"] = g
+    return out
+
+
+def _upsert(
+    conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True
+) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE only where something differs (no churn on reload)."""
+    if not rows:
+        return
+    cols = columns + (["geom"] if geom else [])
+    values = [f":{c}" for c in columns] + (
+        [f"ST_GeomFromWKB(decode(:wkb, 'hex'), {SRID})"] if geom else []
+    )
+    updates = [c for c in cols if c != key]
+    quoted = [f'"{c}"' for c in cols]
+    mine = ", ".join(f'{table}."{c}"' for c in updates)
+    theirs = ", ".join(f'EXCLUDED."{c}"' for c in updates)
+    sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quoted)}) VALUES ({', '.join(values)}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE ({mine}) IS DISTINCT FROM ({theirs})"
+    )
+    conn.execute(sa.text(sql), rows)
+
+
+def load(directory: Path) -> dict[str, tuple[int, int]]:
+    """Validate all files, then upsert them in one transaction. Returns {table: (before, after)}."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InvalidInput(
+            f"{directory}: no such directory; run `riskmap sample generate --out {directory}` first"
+        )
+    layers = {name: read_layer(directory / name, cols, gt) for name, (cols, gt) in LAYERS.items()}
+    manifest = directory / "manifest.json"
+    if manifest.is_file():
+        try:
+            json.loads(manifest.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InvalidInput(f"{manifest}: not valid JSON ({exc})") from exc
+
+    engine = get_engine()
+    with connect_or_explain(engine) as conn:
+        before = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        # one transaction (autobegun): an error anywhere rolls back everything
+        t = layers["townships.gpkg"]
+        _upsert(
+            conn,
+            "township",
+            "code",
+            ["code", "name", "population"],
+            _records(t, ["code", "name", "population"]),
+        )
+        town_id = dict(conn.execute(sa.text("SELECT code, id FROM township")).all())
+
+        def town(df):
+            unknown = set(df.township_code.dropna()) - set(town_id)
+            if unknown:
+                raise InvalidInput(f"unknown township code(s): {', '.join(sorted(unknown)[:5])}")
+            return df.township_code.map(town_id)
+
+        v = layers["villages.gpkg"].assign(township_id=lambda d: town(d))
+        vcols = ["code", "township_id", "name", "population", "elderly", "households"]
+        _upsert(conn, "village", "code", vcols, _records(v, vcols))
+        village_id = dict(conn.execute(sa.text("SELECT code, id FROM village")).all())
+
+        s = layers["shelters.gpkg"].assign(township_id=lambda d: town(d))
+        scols = [
+            "code",
+            "township_id",
+            "name",
+            "class",
+            "area_m2",
+            "capacity",
+            "occupancy",
+            "status",
+        ]
+        _upsert(conn, "shelter", "code", scols, _records(s, scols))
+
+        r = layers["roads.gpkg"]
+        rcols = ["id", "source", "target", "name", "class", "speed_kmh", "length_m", "closed"]
+        _upsert(conn, "road", "id", rcols, _records(r, rcols))
+
+        h = layers["hazard_sites.gpkg"].assign(
+            township_id=lambda d: town(d), village_id=lambda d: d.village_code.map(village_id)
+        )
+        hcols = [
+            "code",
+            "kind",
+            "name",
+            "township_id",
+            "village_id",
+            "threatened_people",
+            "threat_radius_m",
+        ]
+        _upsert(conn, "hazard_site", "code", hcols, _records(h, hcols))
+
+        p = layers["recipients.csv"]
+        p = p.assign(
+            township_id=p.township_code.map(town_id), village_id=p.village_code.map(village_id)
+        )
+        pcols = ["code", "name", "role", "title", "township_id", "village_id", "phone", "email"]
+        _upsert(conn, "recipient", "code", pcols, _records(p, pcols), geom=False)
+        after = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        for table in TABLES:
+            conn.execute(sa.text(f"ANALYZE {table}"))
+        conn.commit()
+    return {t: (before[t], after[t]) for t in TABLES}
