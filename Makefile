@@ -38,10 +38,10 @@ test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup sample
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: venv
-	$(BIN)/ruff check backend pipelines sample_data tests bench
+	$(BIN)/ruff check backend pipelines sample_data tests $(wildcard bench)
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts
