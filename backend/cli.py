@@ -74,8 +74,7 @@ def db_check() -> None:
     cur, head = current_revision(), head_revision()
     if cur != head:
         err.print(
-            f"[yellow]database at revision {cur or 'none'}, head is {head}: "
-            "run `riskmap db upgrade`[/]"
+            f"[yellow]database at revision {cur or 'none'}, head is {head}: run `riskmap db upgrade`[/]"
         )
         raise typer.Exit(1)
     out.print(f"database reachable and migrated (revision {head})")
@@ -85,12 +84,8 @@ def db_check() -> None:
 @clear_errors
 def sample_generate(
     out_dir: Path = typer.Option(..., "--out", help="directory to write the sample files into"),
-    seed: int = typer.Option(
-        20260701, "--seed", help="random seed; the same seed gives the same files"
-    ),
-    size: str = typer.Option(
-        "county", "--size", help="county (≈3,000 km²) or province (≈20× larger)"
-    ),
+    seed: int = typer.Option(20260701, "--seed", help="random seed; the same seed gives the same files"),
+    size: str = typer.Option("county", "--size", help="county (≈3,000 km²) or province (≈20× larger)"),
 ) -> None:
     """Write a deterministic synthetic county (GeoPackage, COG GeoTIFF, NetCDF)."""
     from sample_data.generate import SIZES, generate

@@ -78,9 +78,7 @@ def explain_connection_error(url: URL, exc: Exception) -> str:
     """One line that tells a person what is wrong and what to do."""
     where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
     reason = (
-        str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        if str(exc).strip()
-        else type(exc).__name__
+        str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     )
     if "does not exist" in reason:
         return f"PostgreSQL at {where}: {reason}; run `riskmap db upgrade` to create and migrate it"
@@ -134,9 +132,7 @@ def ensure_database(url: str | None = None) -> list[str]:
     )
     try:
         with connect_or_explain(eng) as conn:
-            available = set(
-                conn.execute(sa.text("SELECT name FROM pg_available_extensions")).scalars()
-            )
+            available = set(conn.execute(sa.text("SELECT name FROM pg_available_extensions")).scalars())
             for ext in REQUIRED_EXTENSIONS:
                 if ext not in available:
                     raise DatabaseUnavailable(

@@ -50,9 +50,7 @@ class DatabaseUnavailable(RiskmapError):
     title = "Database unavailable"
 
 
-def problem(
-    status: int, title: str, detail: str, instance: str | None = None, **extra
-) -> JSONResponse:
+def problem(status: int, title: str, detail: str, instance: str | None = None, **extra) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance

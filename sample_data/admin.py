@@ -86,9 +86,7 @@ def polygonize_labels(
 ) -> list[shapely.Polygon]:
     """Township polygons from a label grid, simplified as a coverage (shared edges stay shared)."""
     parts: list[list[shapely.Geometry]] = [[] for _ in range(n)]
-    for geom, value in features.shapes(
-        labels, mask=labels >= 0, transform=transform, connectivity=4
-    ):
+    for geom, value in features.shapes(labels, mask=labels >= 0, transform=transform, connectivity=4):
         parts[int(value)].append(shapely.geometry.shape(geom))
     polys = [shapely.union_all(p) for p in parts]
     for i, p in enumerate(polys):
@@ -98,9 +96,7 @@ def polygonize_labels(
     # differently; put a vertex on every lattice point and snap, making the coverage exact
     # before it is simplified as a coverage
     cell = abs(transform.a)
-    noded = shapely.set_precision(
-        shapely.segmentize(np.array(polys, dtype=object), cell), cell / 100
-    )
+    noded = shapely.set_precision(shapely.segmentize(np.array(polys, dtype=object), cell), cell / 100)
     if not shapely.coverage_is_valid(noded):
         raise ValueError("township polygons do not form a valid coverage")
     simplified = shapely.coverage_simplify(noded, tolerance_m)

@@ -270,9 +270,7 @@ class CountyGenerator:
         n_xiang = max(1, len(order) // 4)
         for k, _ in enumerate(order):
             suffix = "乡" if k > len(order) - 1 - n_xiang else "镇"  # the last few are 乡
-            rows.append(
-                {"code": f"{COUNTY_CODE}{100 + k:03d}000", "name": self.names.place(suffix)}
-            )
+            rows.append({"code": f"{COUNTY_CODE}{100 + k:03d}000", "name": self.names.place(suffix)})
         self.townships = pd.DataFrame(rows)
         self.township_mask = features.rasterize(
             [(p, k + 1) for k, p in enumerate(self.township_polys)],
@@ -432,12 +430,8 @@ class CountyGenerator:
         others = villages[~near_river[villages]]
         n_em = n_classes["emergency"]
         n_flood = min(len(flood_prone), int(round(0.2 * n_em)))
-        hosts += [
-            ("emergency", int(i), True) for i in rng.choice(flood_prone, n_flood, replace=False)
-        ]
-        hosts += [
-            ("emergency", int(i), False) for i in rng.choice(others, n_em - n_flood, replace=False)
-        ]
+        hosts += [("emergency", int(i), True) for i in rng.choice(flood_prone, n_flood, replace=False)]
+        hosts += [("emergency", int(i), False) for i in rng.choice(others, n_em - n_flood, replace=False)]
         kinds = {
             "central": ["县体育中心", "县第一中学", "县人民广场", "县会展中心", "县职业中学"],
             "long": ["镇中心小学", "镇敬老院"],
@@ -528,13 +522,9 @@ class CountyGenerator:
             d = np.hypot(*(vxy[idx[pa[:, 0]]] - vxy[idx[pa[:, 1]]]).T)
             g = coo_matrix((d, (pa[:, 0], pa[:, 1])), shape=(len(idx), len(idx)))
             tree = minimum_spanning_tree(g).tocoo()
-            chosen = {
-                (int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col, strict=True)
-            }
+            chosen = {(int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col, strict=True)}
             extra = [
-                p
-                for p, dd in sorted(zip(pairs, d, strict=True), key=lambda t: t[1])
-                if p not in chosen
+                p for p, dd in sorted(zip(pairs, d, strict=True), key=lambda t: t[1]) if p not in chosen
             ][: int(len(chosen) * loops)]
             # loops only where they are short: no long detours across ridges
             chosen |= set(extra)
@@ -580,9 +570,7 @@ class CountyGenerator:
             road_no[cls] += 1
             pa, pb = node_xy[a], node_xy[b]
             length = float(np.hypot(*(pb - pa)))
-            line = (
-                terrain.meander(rng, pa, pb, 120.0, 0.035) if length > 300 else np.array([pa, pb])
-            )
+            line = terrain.meander(rng, pa, pb, 120.0, 0.035) if length > 300 else np.array([pa, pb])
             n_seg = max(1, int(round(length / self.spec.segment_m)))
             cuts = np.linspace(0, len(line) - 1, n_seg + 1).round().astype(int)
             ids = [a + 1] + [0] * (n_seg - 1) + [b + 1]
@@ -727,9 +715,7 @@ class CountyGenerator:
         t = Transformer.from_crs(METRIC_CRS, STORAGE_CRS, always_xy=True)
         lon0, lat0 = t.transform(self.bounds[0], self.bounds[1])
         lon1, lat1 = t.transform(self.bounds[2], self.bounds[3])
-        lons = np.round(
-            np.arange(np.floor(lon0 / GRID_DEG) - 2, np.ceil(lon1 / GRID_DEG) + 3) * GRID_DEG, 4
-        )
+        lons = np.round(np.arange(np.floor(lon0 / GRID_DEG) - 2, np.ceil(lon1 / GRID_DEG) + 3) * GRID_DEG, 4)
         lats = np.round(
             np.arange(np.ceil(lat1 / GRID_DEG) + 2, np.floor(lat0 / GRID_DEG) - 3, -1) * GRID_DEG, 4
         )
@@ -822,9 +808,7 @@ class CountyGenerator:
             jitter = rng.normal(0, 1, 3)
             tas[d] = 24.5 + 6.0 * season[d] + 2.5 * nw - 6.5 * (elev - 200) / 1000 + 1.2 * jitter[0]
             hurs[d] = 62 - 14 * (d / WEATHER_DAYS) - 16 * nw - 10 * front[d] * nw + 4 * jitter[1]
-            wind[d] = (
-                7 + 10 * nw + 6 * (elev - 100) / 1000 + 16 * front[d] * nw + 2 * abs(jitter[2])
-            )
+            wind[d] = 7 + 10 * nw + 6 * (elev - 100) / 1000 + 16 * front[d] * nw + 2 * abs(jitter[2])
             if d in events:
                 pr[d] = events[d] * (1.3 - nw) * rng.uniform(0.8, 1.2)
         tas = np.round(tas, 1)
@@ -933,9 +917,7 @@ class CountyGenerator:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
 
         def gpkg(name: str, df: pd.DataFrame, geoms: np.ndarray) -> None:
-            gdf = gpd.GeoDataFrame(
-                df.reset_index(drop=True), geometry=_to_storage(geoms), crs=STORAGE_CRS
-            )
+            gdf = gpd.GeoDataFrame(df.reset_index(drop=True), geometry=_to_storage(geoms), crs=STORAGE_CRS)
             path = out / f"{name}.gpkg"
             path.unlink(missing_ok=True)
             gdf.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
@@ -952,11 +934,7 @@ class CountyGenerator:
                 }
             ),
             np.array(
-                [
-                    shapely.MultiPolygon([county_poly])
-                    if county_poly.geom_type == "Polygon"
-                    else county_poly
-                ]
+                [shapely.MultiPolygon([county_poly]) if county_poly.geom_type == "Polygon" else county_poly]
             ),
         )
         gpkg(
@@ -976,10 +954,7 @@ class CountyGenerator:
             "rivers",
             pd.DataFrame({"kind": [k for k, _ in self.rivers]}),
             np.array(
-                [
-                    shapely.LineString(r).intersection(county_poly.buffer(2000))
-                    for _, r in self.rivers
-                ],
+                [shapely.LineString(r).intersection(county_poly.buffer(2000)) for _, r in self.rivers],
                 dtype=object,
             ),
         )
@@ -1020,25 +995,17 @@ class CountyGenerator:
             count=1,
         ) as dst:
             dst.write(self.landcover, 1)
-            dst.write_colormap(
-                1, {k: terrain.LANDCOVER_COLOURS.get(k, (0, 0, 0, 0)) for k in range(6)}
-            )
+            dst.write_colormap(1, {k: terrain.LANDCOVER_COLOURS.get(k, (0, 0, 0, 0)) for k in range(6)})
             dst.colorinterp = [ColorInterp.palette]
             dst.update_tags(1, **{f"class_{k}": n for k, n in terrain.LANDCOVER_NAMES.items()})
         with rasterio.open(tmp) as src:
-            rasterio.shutil.copy(
-                src, out / "landcover.tif", driver="COG", compress="DEFLATE", blocksize=512
-            )
+            rasterio.shutil.copy(src, out / "landcover.tif", driver="COG", compress="DEFLATE", blocksize=512)
         tmp.unlink()
         files.append("landcover.tif")
         self.progress.advance(1)
 
         for name, ds in (("rain.nc", self.build_rain()), ("weather.nc", self.build_weather())):
-            enc = {
-                k: {"zlib": True, "complevel": 4, "dtype": "float32"}
-                for k in ds.data_vars
-                if k != "crs"
-            }
+            enc = {k: {"zlib": True, "complevel": 4, "dtype": "float32"} for k in ds.data_vars if k != "crs"}
             ds.to_netcdf(out / name, engine="netcdf4", encoding=enc)
             files.append(name)
             self.progress.advance(1)
@@ -1070,9 +1037,7 @@ class CountyGenerator:
         return manifest
 
 
-def generate(
-    out: Path, seed: int = 20260701, size: str = "county", progress: Stages = NULL
-) -> dict:
+def generate(out: Path, seed: int = 20260701, size: str = "county", progress: Stages = NULL) -> dict:
     """Write the sample into ``out`` and return its manifest (also written as manifest.json)."""
     spec = SIZES[size]
     gen = CountyGenerator(seed, spec, progress)

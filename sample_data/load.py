@@ -16,6 +16,7 @@ import pyogrio
 import shapely
 import sqlalchemy as sa
 from pyogrio.errors import DataSourceError
+from sqlalchemy.exc import IntegrityError
 
 from backend.db import connect_or_explain, get_engine
 from backend.errors import InvalidInput
@@ -59,9 +60,7 @@ TABLES = ("township", "village", "shelter", "road", "hazard_site", "recipient")
 def read_layer(path: Path, columns: tuple[str, ...], geom_type: str | None) -> pd.DataFrame:
     """Read one file, naming it and the fault in any error."""
     if not path.is_file():
-        raise InvalidInput(
-            f"{path}: file is missing; run `riskmap sample generate --out {path.parent}`"
-        )
+        raise InvalidInput(f"{path}: file is missing; run `riskmap sample generate --out {path.parent}`")
     try:
         if geom_type is None:
             df = pd.read_csv(
@@ -94,8 +93,7 @@ def read_layer(path: Path, columns: tuple[str, ...], geom_type: str | None) -> p
         invalid = ~shapely.is_valid(df.geometry.values)
         if invalid.any():
             raise InvalidInput(
-                f"{path}: {int(invalid.sum())} invalid geometr(y/ies), first at row "
-                f"{int(invalid.argmax())}"
+                f"{path}: {int(invalid.sum())} invalid geometr(y/ies), first at row {int(invalid.argmax())}"
             )
     return df
 
@@ -116,16 +114,12 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     return out
 
 
-def _upsert(
-    conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True
-) -> None:
+def _upsert(conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE only where something differs (no churn on reload)."""
     if not rows:
         return
     cols = columns + (["geom"] if geom else [])
-    values = [f":{c}" for c in columns] + (
-        [f"ST_GeomFromWKB(decode(:wkb, 'hex'), {SRID})"] if geom else []
-    )
+    values = [f":{c}" for c in columns] + ([f"ST_GeomFromWKB(decode(:wkb, 'hex'), {SRID})"] if geom else [])
     updates = [c for c in cols if c != key]
     quoted = [f'"{c}"' for c in cols]
     mine = ", ".join(f'{table}."{c}"' for c in updates)
@@ -155,68 +149,62 @@ def load(directory: Path) -> dict[str, tuple[int, int]]:
 
     engine = get_engine()
     with connect_or_explain(engine) as conn:
-        before = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        before = _counts(conn)
         # one transaction (autobegun): an error anywhere rolls back everything
-        t = layers["townships.gpkg"]
-        _upsert(
-            conn,
-            "township",
-            "code",
-            ["code", "name", "population"],
-            _records(t, ["code", "name", "population"]),
-        )
-        town_id = dict(conn.execute(sa.text("SELECT code, id FROM township")).all())
-
-        def town(df):
-            unknown = set(df.township_code.dropna()) - set(town_id)
-            if unknown:
-                raise InvalidInput(f"unknown township code(s): {', '.join(sorted(unknown)[:5])}")
-            return df.township_code.map(town_id)
-
-        v = layers["villages.gpkg"].assign(township_id=lambda d: town(d))
-        vcols = ["code", "township_id", "name", "population", "elderly", "households"]
-        _upsert(conn, "village", "code", vcols, _records(v, vcols))
-        village_id = dict(conn.execute(sa.text("SELECT code, id FROM village")).all())
-
-        s = layers["shelters.gpkg"].assign(township_id=lambda d: town(d))
-        scols = [
-            "code",
-            "township_id",
-            "name",
-            "class",
-            "area_m2",
-            "capacity",
-            "occupancy",
-            "status",
-        ]
-        _upsert(conn, "shelter", "code", scols, _records(s, scols))
-
-        r = layers["roads.gpkg"]
-        rcols = ["id", "source", "target", "name", "class", "speed_kmh", "length_m", "closed"]
-        _upsert(conn, "road", "id", rcols, _records(r, rcols))
-
-        h = layers["hazard_sites.gpkg"].assign(
-            township_id=lambda d: town(d), village_id=lambda d: d.village_code.map(village_id)
-        )
-        hcols = [
-            "code",
-            "kind",
-            "name",
-            "township_id",
-            "village_id",
-            "threatened_people",
-            "threat_radius_m",
-        ]
-        _upsert(conn, "hazard_site", "code", hcols, _records(h, hcols))
-
-        p = layers["recipients.csv"]
-        p = p.assign(
-            township_id=p.township_code.map(town_id), village_id=p.village_code.map(village_id)
-        )
-        pcols = ["code", "name", "role", "title", "township_id", "village_id", "phone", "email"]
-        _upsert(conn, "recipient", "code", pcols, _records(p, pcols), geom=False)
-        after = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+        try:
+            _write(conn, layers)
+            conn.commit()
+        except IntegrityError as exc:
+            conn.rollback()
+            raise InvalidInput(
+                f"{directory}: conflicts with data already in the database "
+                f"({str(exc.orig).splitlines()[0]}); nothing was loaded"
+            ) from exc
+        after = _counts(conn)
         for table in TABLES:
             conn.execute(sa.text(f"ANALYZE {table}"))
         conn.commit()
     return {t: (before[t], after[t]) for t in TABLES}
+
+
+def _counts(conn) -> dict[str, int]:
+    return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
+
+
+def _write(conn, layers: dict[str, pd.DataFrame]) -> None:
+    t = layers["townships.gpkg"]
+    tcols = ["code", "name", "population"]
+    _upsert(conn, "township", "code", tcols, _records(t, tcols))
+    town_id = dict(conn.execute(sa.text("SELECT code, id FROM township")).all())
+
+    def town(df):
+        unknown = set(df.township_code.dropna()) - set(town_id)
+        if unknown:
+            raise InvalidInput(f"unknown township code(s): {', '.join(sorted(unknown)[:5])}")
+        return df.township_code.map(town_id)
+
+    v = layers["villages.gpkg"].assign(township_id=town)
+    vcols = ["code", "township_id", "name", "population", "elderly", "households"]
+    _upsert(conn, "village", "code", vcols, _records(v, vcols))
+    village_id = dict(conn.execute(sa.text("SELECT code, id FROM village")).all())
+
+    s = layers["shelters.gpkg"].assign(township_id=town)
+    scols = ["code", "township_id", "name", "class", "area_m2", "capacity", "occupancy", "status"]
+    _upsert(conn, "shelter", "code", scols, _records(s, scols))
+
+    r = layers["roads.gpkg"]
+    # the road graph is replaced as a whole: edges missing from the file go
+    conn.execute(sa.text("DELETE FROM road WHERE NOT (id = ANY(:ids))"), {"ids": [int(i) for i in r["id"]]})
+    rcols = ["id", "source", "target", "name", "class", "speed_kmh", "length_m", "closed"]
+    _upsert(conn, "road", "id", rcols, _records(r, rcols))
+
+    h = layers["hazard_sites.gpkg"].assign(
+        township_id=town, village_id=lambda d: d.village_code.map(village_id)
+    )
+    hcols = ["code", "kind", "name", "township_id", "village_id", "threatened_people", "threat_radius_m"]
+    _upsert(conn, "hazard_site", "code", hcols, _records(h, hcols))
+
+    p = layers["recipients.csv"]
+    p = p.assign(township_id=p.township_code.map(town_id), village_id=p.village_code.map(village_id))
+    pcols = ["code", "name", "role", "title", "township_id", "village_id", "phone", "email"]
+    _upsert(conn, "recipient", "code", pcols, _records(p, pcols), geom=False)

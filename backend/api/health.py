@@ -30,8 +30,7 @@ def readyz(request: Request):
         return problem(
             503,
             "Database unavailable",
-            "the database is unreachable; check RISKMAP_DATABASE_URL and that PostgreSQL "
-            "is running",
+            "the database is unreachable; check RISKMAP_DATABASE_URL and that PostgreSQL is running",
             "/readyz",
         )
     except SQLAlchemyError:

@@ -30,9 +30,7 @@ class EvacuationAssignment(Base):
         gist("evacuation_assignment"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("evacuation_plan.id", ondelete="CASCADE"), index=True
-    )
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("evacuation_plan.id", ondelete="CASCADE"), index=True)
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("village.id"))
     shelter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("shelter.id"))
     persons: Mapped[int] = mapped_column(sa.Integer)

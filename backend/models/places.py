@@ -34,9 +34,7 @@ class Village(Base):
     __table_args__ = (
         sa.CheckConstraint(f"code ~ '{CODE12}'", name="code_12_digits"),
         sa.CheckConstraint("population >= 0", name="population_nonneg"),
-        sa.CheckConstraint(
-            "elderly >= 0 AND elderly <= population", name="elderly_within_population"
-        ),
+        sa.CheckConstraint("elderly >= 0 AND elderly <= population", name="elderly_within_population"),
         sa.CheckConstraint("households >= 0", name="households_nonneg"),
         gist("village"),
     )
@@ -84,7 +82,9 @@ class Road(Base):
         sa.CheckConstraint("length_m > 0", name="length_positive"),
         sa.CheckConstraint("speed_kmh > 0", name="speed_positive"),
         sa.CheckConstraint("source <> target", name="no_self_loop"),
-        sa.UniqueConstraint("source", "target", name="uq_road_source_target"),
+        sa.UniqueConstraint(
+            "source", "target", name="uq_road_source_target", deferrable=True, initially="DEFERRED"
+        ),
         gist("road"),
     )
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)

@@ -71,9 +71,7 @@ class TownshipRisk(Base):
         *[sa.CheckConstraint(f"exposed_{i} >= 0", name=f"exposed_{i}_nonneg") for i in range(1, 5)],
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("risk_run.id", ondelete="CASCADE"), index=True
-    )
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_run.id", ondelete="CASCADE"), index=True)
     township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"), index=True)
     hazard: Mapped[str] = mapped_column(sa.String(16))
     level: Mapped[int] = mapped_column(sa.SmallInteger)

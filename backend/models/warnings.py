@@ -44,9 +44,7 @@ class Warning(Base):  # noqa: A001 - the domain's word
 
 class WarningTownship(Base):
     __tablename__ = "warning_township"
-    warning_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("warning.id", ondelete="CASCADE"), primary_key=True
-    )
+    warning_id: Mapped[int] = mapped_column(sa.ForeignKey("warning.id", ondelete="CASCADE"), primary_key=True)
     township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"), primary_key=True)
 
 
@@ -59,9 +57,7 @@ class Delivery(Base):
         sa.UniqueConstraint("warning_id", "recipient_id", "channel"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    warning_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("warning.id", ondelete="CASCADE"), index=True
-    )
+    warning_id: Mapped[int] = mapped_column(sa.ForeignKey("warning.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("recipient.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("village.id"))
     channel: Mapped[str] = mapped_column(sa.String(16))

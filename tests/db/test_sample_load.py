@@ -25,9 +25,7 @@ def _versions(engine):
     """xmin of every row: it changes whenever a row is rewritten."""
     with engine.connect() as c:
         return {
-            t: c.execute(
-                sa.text(f"SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM {t}")
-            ).scalar()
+            t: c.execute(sa.text(f"SELECT md5(string_agg(xmin::text, ',' ORDER BY id)) FROM {t}")).scalar()
             for t in ("township", "village", "shelter", "road", "recipient")
         }
 
@@ -52,9 +50,7 @@ def test_load_brings_every_record(loaded, engine):
             )
         ).scalar()
         assert misplaced == 0
-        area = c.execute(
-            sa.text("SELECT sum(ST_Area(geom::geography)) / 1e6 FROM township")
-        ).scalar()
+        area = c.execute(sa.text("SELECT sum(ST_Area(geom::geography)) / 1e6 FROM township")).scalar()
         assert 2900 < area < 3100
 
 
@@ -112,6 +108,4 @@ def test_a_fault_midway_rolls_everything_back(loaded, engine, tmp_path):
     with pytest.raises(InvalidInput, match="unknown township code"):
         load(bad)
     with engine.connect() as c:
-        assert (
-            c.execute(sa.text("SELECT count(*) FROM township WHERE name = '改名镇'")).scalar() == 0
-        )
+        assert c.execute(sa.text("SELECT count(*) FROM township WHERE name = '改名镇'")).scalar() == 0

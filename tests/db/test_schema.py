@@ -85,8 +85,7 @@ def test_constraints_reject_insane_rows(conn):
     )
     assert _fails(
         conn,
-        f"INSERT INTO township (code, name, population, geom) VALUES "
-        f"('360799900000', '重复', 1, {SQUARE})",
+        f"INSERT INTO township (code, name, population, geom) VALUES ('360799900000', '重复', 1, {SQUARE})",
     ), "duplicate code"
     assert _fails(
         conn,
@@ -94,8 +93,7 @@ def test_constraints_reject_insane_rows(conn):
     ), "code not 12 digits"
     assert _fails(
         conn,
-        f"INSERT INTO township (code, name, population, geom) VALUES "
-        f"('360799901000', '蝴蝶', 1, {BOWTIE})",
+        f"INSERT INTO township (code, name, population, geom) VALUES ('360799901000', '蝴蝶', 1, {BOWTIE})",
     ), "invalid geometry"
     pt = "ST_SetSRID(ST_MakePoint(115.05, 25.05), 4326)"
     assert _fails(
@@ -144,8 +142,7 @@ def test_constraints_reject_insane_rows(conn):
     )
     assert _fails(
         conn,
-        "INSERT INTO risk_zone (run_id, hazard, level, detail, geom) VALUES "
-        f"(:r, 'rain', 0, 2, {SQUARE})",
+        f"INSERT INTO risk_zone (run_id, hazard, level, detail, geom) VALUES (:r, 'rain', 0, 2, {SQUARE})",
         r=run,
     ), "zones have levels 1..4"
     assert _fails(

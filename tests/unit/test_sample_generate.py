@@ -133,9 +133,7 @@ def test_hazard_sites_sit_near_villages(sample_dir):
     assert set(h.kind) == {"landslide", "collapse", "debris_flow", "flood_point"}
     assert (h.threatened_people > 0).all()
     v = _metric(sample_dir / "villages.gpkg").set_index("code")
-    d = shapely.distance(
-        h.to_crs(METRIC_CRS).geometry.values, v.geometry.reindex(h.village_code).values
-    )
+    d = shapely.distance(h.to_crs(METRIC_CRS).geometry.values, v.geometry.reindex(h.village_code).values)
     assert (d < 1600).all()
 
 

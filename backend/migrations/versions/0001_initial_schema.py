@@ -26,12 +26,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
-        sa.CheckConstraint(
-            "role IN ('viewer', 'operator', 'admin')", name=op.f("ck_app_user_role_known")
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
+        sa.CheckConstraint("role IN ('viewer', 'operator', 'admin')", name=op.f("ck_app_user_role_known")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
     )
@@ -42,9 +38,7 @@ def upgrade() -> None:
         sa.Column("action", sa.Text(), nullable=False),
         sa.Column("entity", sa.Text(), nullable=False),
         sa.Column("entity_id", sa.Text(), nullable=True),
-        sa.Column(
-            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
@@ -65,9 +59,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'sent', 'failed', 'dead')", name=op.f("ck_outbox_status_known")
         ),
@@ -83,9 +75,7 @@ def upgrade() -> None:
         sa.Column("inputs_checksum", sa.String(length=64), nullable=False),
         sa.Column("valid_from", sa.DateTime(timezone=True), nullable=True),
         sa.Column("valid_to", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
@@ -110,9 +100,7 @@ def upgrade() -> None:
         sa.Column("speed_kmh", sa.Float(), nullable=False),
         sa.Column("class", sa.String(length=16), nullable=False),
         sa.Column("closed", sa.Boolean(), nullable=False),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.Column(
             "geom",
             geoalchemy2.types.Geometry(
@@ -126,14 +114,14 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "class IN ('county', 'township', 'village')", name=op.f("ck_road_class_known")
-        ),
+        sa.CheckConstraint("class IN ('county', 'township', 'village')", name=op.f("ck_road_class_known")),
         sa.CheckConstraint("length_m > 0", name=op.f("ck_road_length_positive")),
         sa.CheckConstraint("source <> target", name=op.f("ck_road_no_self_loop")),
         sa.CheckConstraint("speed_kmh > 0", name=op.f("ck_road_speed_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_road")),
-        sa.UniqueConstraint("source", "target", name="uq_road_source_target"),
+        sa.UniqueConstraint(
+            "source", "target", name="uq_road_source_target", deferrable=True, initially="DEFERRED"
+        ),
     )
     op.create_index("ix_road_geom_gist", "road", ["geom"], unique=False, postgresql_using="gist")
     op.create_index(op.f("ix_road_source"), "road", ["source"], unique=False)
@@ -163,9 +151,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_township")),
         sa.UniqueConstraint("code", name=op.f("uq_township_code")),
     )
-    op.create_index(
-        "ix_township_geom_gist", "township", ["geom"], unique=False, postgresql_using="gist"
-    )
+    op.create_index("ix_township_geom_gist", "township", ["geom"], unique=False, postgresql_using="gist")
     op.create_table(
         "evacuation_plan",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -173,15 +159,11 @@ def upgrade() -> None:
         sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("totals", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"], ["app_user.id"], name=op.f("fk_evacuation_plan_created_by_app_user")
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["risk_run.id"], name=op.f("fk_evacuation_plan_run_id_risk_run")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["risk_run.id"], name=op.f("fk_evacuation_plan_run_id_risk_run")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evacuation_plan")),
     )
     op.create_index(op.f("ix_evacuation_plan_run_id"), "evacuation_plan", ["run_id"], unique=False)
@@ -220,12 +202,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_zone")),
     )
-    op.create_index(
-        "ix_risk_zone_geom_gist", "risk_zone", ["geom"], unique=False, postgresql_using="gist"
-    )
-    op.create_index(
-        "ix_risk_zone_run_hazard", "risk_zone", ["run_id", "hazard", "detail"], unique=False
-    )
+    op.create_index("ix_risk_zone_geom_gist", "risk_zone", ["geom"], unique=False, postgresql_using="gist")
+    op.create_index("ix_risk_zone_run_hazard", "risk_zone", ["run_id", "hazard", "detail"], unique=False)
     op.create_table(
         "shelter",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -237,9 +215,7 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("occupancy", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.Column(
             "geom",
             geoalchemy2.types.Geometry(
@@ -257,9 +233,7 @@ def upgrade() -> None:
             "class IN ('emergency', 'short', 'medium', 'long', 'central')",
             name=op.f("ck_shelter_class_known"),
         ),
-        sa.CheckConstraint(
-            "status IN ('open', 'closed', 'full')", name=op.f("ck_shelter_status_known")
-        ),
+        sa.CheckConstraint("status IN ('open', 'closed', 'full')", name=op.f("ck_shelter_status_known")),
         sa.CheckConstraint("area_m2 >= 0", name=op.f("ck_shelter_area_nonneg")),
         sa.CheckConstraint("capacity >= 0", name=op.f("ck_shelter_capacity_nonneg")),
         sa.CheckConstraint("occupancy >= 0", name=op.f("ck_shelter_occupancy_nonneg")),
@@ -269,9 +243,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shelter")),
         sa.UniqueConstraint("code", name=op.f("uq_shelter_code")),
     )
-    op.create_index(
-        "ix_shelter_geom_gist", "shelter", ["geom"], unique=False, postgresql_using="gist"
-    )
+    op.create_index("ix_shelter_geom_gist", "shelter", ["geom"], unique=False, postgresql_using="gist")
     op.create_index(op.f("ix_shelter_township_id"), "shelter", ["township_id"], unique=False)
     op.create_table(
         "township_risk",
@@ -293,18 +265,10 @@ def upgrade() -> None:
             "hazard IN ('onemap', 'rain', 'fire', 'geohazard')",
             name=op.f("ck_township_risk_hazard_known"),
         ),
-        sa.CheckConstraint(
-            "area_share_1 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_1_range")
-        ),
-        sa.CheckConstraint(
-            "area_share_2 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_2_range")
-        ),
-        sa.CheckConstraint(
-            "area_share_3 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_3_range")
-        ),
-        sa.CheckConstraint(
-            "area_share_4 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_4_range")
-        ),
+        sa.CheckConstraint("area_share_1 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_1_range")),
+        sa.CheckConstraint("area_share_2 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_2_range")),
+        sa.CheckConstraint("area_share_3 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_3_range")),
+        sa.CheckConstraint("area_share_4 BETWEEN 0 AND 1", name=op.f("ck_township_risk_share_4_range")),
         sa.CheckConstraint("exposed_1 >= 0", name=op.f("ck_township_risk_exposed_1_nonneg")),
         sa.CheckConstraint("exposed_2 >= 0", name=op.f("ck_township_risk_exposed_2_nonneg")),
         sa.CheckConstraint("exposed_3 >= 0", name=op.f("ck_township_risk_exposed_3_nonneg")),
@@ -328,9 +292,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_township_risk_run_id"), "township_risk", ["run_id"], unique=False)
-    op.create_index(
-        op.f("ix_township_risk_township_id"), "township_risk", ["township_id"], unique=False
-    )
+    op.create_index(op.f("ix_township_risk_township_id"), "township_risk", ["township_id"], unique=False)
     op.create_table(
         "village",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -366,9 +328,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_village")),
         sa.UniqueConstraint("code", name=op.f("uq_village_code")),
     )
-    op.create_index(
-        "ix_village_geom_gist", "village", ["geom"], unique=False, postgresql_using="gist"
-    )
+    op.create_index("ix_village_geom_gist", "village", ["geom"], unique=False, postgresql_using="gist")
     op.create_index(op.f("ix_village_township_id"), "village", ["township_id"], unique=False)
     op.create_table(
         "warning",
@@ -386,9 +346,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("references_id", sa.Integer(), nullable=True),
         sa.Column("issued_by", sa.Integer(), nullable=True),
-        sa.Column(
-            "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True
-        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=True),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
@@ -402,15 +360,11 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("expires > onset", name=op.f("ck_warning_expires_after_onset")),
         sa.CheckConstraint("level BETWEEN 1 AND 4", name=op.f("ck_warning_level_range")),
-        sa.ForeignKeyConstraint(
-            ["issued_by"], ["app_user.id"], name=op.f("fk_warning_issued_by_app_user")
-        ),
+        sa.ForeignKeyConstraint(["issued_by"], ["app_user.id"], name=op.f("fk_warning_issued_by_app_user")),
         sa.ForeignKeyConstraint(
             ["references_id"], ["warning.id"], name=op.f("fk_warning_references_id_warning")
         ),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["risk_run.id"], name=op.f("fk_warning_run_id_risk_run")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["risk_run.id"], name=op.f("fk_warning_run_id_risk_run")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning")),
         sa.UniqueConstraint("identifier", name=op.f("uq_warning_identifier")),
     )
@@ -510,9 +464,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_hazard_site_geom_gist", "hazard_site", ["geom"], unique=False, postgresql_using="gist"
     )
-    op.create_index(
-        op.f("ix_hazard_site_township_id"), "hazard_site", ["township_id"], unique=False
-    )
+    op.create_index(op.f("ix_hazard_site_township_id"), "hazard_site", ["township_id"], unique=False)
     op.create_index(op.f("ix_hazard_site_village_id"), "hazard_site", ["village_id"], unique=False)
     op.create_table(
         "recipient",
@@ -536,9 +488,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["township_id"], ["township.id"], name=op.f("fk_recipient_township_id_township")
         ),
-        sa.ForeignKeyConstraint(
-            ["village_id"], ["village.id"], name=op.f("fk_recipient_village_id_village")
-        ),
+        sa.ForeignKeyConstraint(["village_id"], ["village.id"], name=op.f("fk_recipient_village_id_village")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recipient")),
         sa.UniqueConstraint("code", name=op.f("uq_recipient_code")),
     )
@@ -585,9 +535,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["recipient_id"], ["recipient.id"], name=op.f("fk_delivery_recipient_id_recipient")
         ),
-        sa.ForeignKeyConstraint(
-            ["village_id"], ["village.id"], name=op.f("fk_delivery_village_id_village")
-        ),
+        sa.ForeignKeyConstraint(["village_id"], ["village.id"], name=op.f("fk_delivery_village_id_village")),
         sa.ForeignKeyConstraint(
             ["warning_id"],
             ["warning.id"],
