@@ -794,11 +794,12 @@ class CountyGenerator:
         # 0 in the south-east .. 1 in the north-west
         u = np.array([-1.0, 1.0]) / np.sqrt(2)
         proj = (gx - self.centre[0]) * u[0] + (gy - self.centre[1]) * u[1]
-        nw = np.clip(0.5 + proj / (np.ptp(proj) + 1e-9), 0, 1)
+        radius = np.sqrt(self.spec.area_km2 * 1e6 / np.pi)
+        nw = np.clip(0.5 + proj / (2 * radius), 0, 1)
         days = np.arange(WEATHER_DAYS)
         season = 1 - days / WEATHER_DAYS  # warm early September → cooler late October
         front = np.clip((days - (WEATHER_DAYS - 6)) / 3.0, 0, 1)  # a dry, windy front at the end
-        events = {3: 22.0, 11: 9.0, 20: 14.0, 31: 4.0}
+        events = {3: 25.0, 11: 12.0, 20: 18.0, 29: 9.0, 38: 14.0}
         shape = (WEATHER_DAYS,) + gx.shape
         tas = np.empty(shape, np.float32)
         hurs = np.empty(shape, np.float32)
@@ -806,9 +807,9 @@ class CountyGenerator:
         pr = np.zeros(shape, np.float32)
         for d in days:
             jitter = rng.normal(0, 1, 3)
-            tas[d] = 24.5 + 6.0 * season[d] + 2.5 * nw - 6.5 * (elev - 200) / 1000 + 1.2 * jitter[0]
-            hurs[d] = 62 - 14 * (d / WEATHER_DAYS) - 16 * nw - 10 * front[d] * nw + 4 * jitter[1]
-            wind[d] = 7 + 10 * nw + 6 * (elev - 100) / 1000 + 16 * front[d] * nw + 2 * abs(jitter[2])
+            tas[d] = 22.0 + 5.0 * season[d] + 2.5 * nw - 6.5 * (elev - 200) / 1000 + 1.0 * jitter[0]
+            hurs[d] = 68 - 10 * (d / WEATHER_DAYS) - 16 * nw - 10 * front[d] * nw + 3 * jitter[1]
+            wind[d] = 5 + 6 * nw + 4 * (elev - 100) / 1000 + 22 * front[d] * nw**2 + 1.5 * abs(jitter[2])
             if d in events:
                 pr[d] = events[d] * (1.3 - nw) * rng.uniform(0.8, 1.2)
         tas = np.round(tas, 1)
