@@ -9,7 +9,7 @@ SAMPLE_DIR := $(DATA_DIR)/sample
 SEED ?= 20260701
 export RISKMAP_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup venv db sample run test bench lint clean
+.PHONY: setup venv db sample pipeline run test bench lint clean
 
 setup: venv db
 
@@ -31,13 +31,16 @@ $(SAMPLE_DIR)/manifest.json: | venv
 sample: db $(SAMPLE_DIR)/manifest.json
 	$(RISKMAP) sample load $(SAMPLE_DIR)
 
-run: setup sample
+pipeline: sample
+	$(RISKMAP) pipeline run --sample
+
+run: setup pipeline
 	$(RISKMAP) serve
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup sample
+bench: setup $(SAMPLE_DIR)/manifest.json
 	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: venv

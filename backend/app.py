@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import health
+from backend.api import health, runs, townships
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.errors import install_handlers
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.include_router(health.router)
+    app.include_router(runs.router)
+    app.include_router(townships.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

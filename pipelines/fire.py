@@ -40,9 +40,16 @@ class FireDangerClasses:
 EFFIS = FireDangerClasses()
 
 
-def fwi_codes(tas: xr.DataArray, hurs: xr.DataArray, wind: xr.DataArray, pr: xr.DataArray,
-              lat: xr.DataArray | float, ffmc0: float = 85.0, dmc0: float = 6.0,
-              dc0: float = 15.0) -> xr.Dataset:
+def fwi_codes(
+    tas: xr.DataArray,
+    hurs: xr.DataArray,
+    wind: xr.DataArray,
+    pr: xr.DataArray,
+    lat: xr.DataArray | float,
+    ffmc0: float = 85.0,
+    dmc0: float = 6.0,
+    dc0: float = 15.0,
+) -> xr.Dataset:
     """Daily FWI system codes from noon weather, carried from the start codes.
 
     Parameters
@@ -63,16 +70,26 @@ def fwi_codes(tas: xr.DataArray, hurs: xr.DataArray, wind: xr.DataArray, pr: xr.
         tas, hurs, wind, pr = (a.expand_dims(loc=1, axis=-1) for a in (tas, hurs, wind, pr))
         spatial = ["loc"]
     template = tas.isel(time=0, drop=True)
-    lat_da = (xr.full_like(template, float(lat), dtype=np.float64) if np.isscalar(lat)
-              else lat.broadcast_like(template))
-    start = {k: xr.full_like(template, v, dtype=np.float64).assign_attrs(units="")
-             for k, v in (("ffmc0", ffmc0), ("dmc0", dmc0), ("dc0", dc0))}
+    lat_da = (
+        xr.full_like(template, float(lat), dtype=np.float64)
+        if np.isscalar(lat)
+        else lat.broadcast_like(template)
+    )
+    start = {
+        k: xr.full_like(template, v, dtype=np.float64).assign_attrs(units="")
+        for k, v in (("ffmc0", ffmc0), ("dmc0", dmc0), ("dc0", dc0))
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dc, dmc, ffmc, isi, bui, fwi = cffwis_indices(
-            tas.assign_attrs(units="degC"), pr.assign_attrs(units="mm/d"),
-            wind.assign_attrs(units="km/h"), hurs.assign_attrs(units="%"),
-            lat_da.assign_attrs(units="degrees_north"), initial_start_up=False, **start)
+            tas.assign_attrs(units="degC"),
+            pr.assign_attrs(units="mm/d"),
+            wind.assign_attrs(units="km/h"),
+            hurs.assign_attrs(units="%"),
+            lat_da.assign_attrs(units="degrees_north"),
+            initial_start_up=False,
+            **start,
+        )
     out = xr.Dataset({"ffmc": ffmc, "dmc": dmc, "dc": dc, "isi": isi, "bui": bui, "fwi": fwi})
     out = out.transpose("time", *spatial)
     if "loc" in out.dims and "loc" not in dims:
@@ -97,12 +114,15 @@ def fire_level(fwi, burnable, classes: FireDangerClasses = EFFIS):
     return np.where(np.asarray(burnable, dtype=bool), lv, 0).astype(np.uint8)
 
 
-def station_fwi(table: pd.DataFrame, lat: float, ffmc0: float = 85.0, dmc0: float = 6.0,
-                dc0: float = 15.0) -> pd.DataFrame:
+def station_fwi(
+    table: pd.DataFrame, lat: float, ffmc0: float = 85.0, dmc0: float = 6.0, dc0: float = 15.0
+) -> pd.DataFrame:
     """FWI codes and national level for a station table (date,temp,rh,wind,rain)."""
     t = pd.to_datetime(table["date"]).values
+
     def series(col):
         return xr.DataArray(table[col].to_numpy(dtype=float), dims=("time",), coords={"time": t})
+
     ds = fwi_codes(series("temp"), series("rh"), series("wind"), series("rain"), lat, ffmc0, dmc0, dc0)
     out = pd.DataFrame({"date": pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d")})
     for c in CODES:
@@ -127,8 +147,9 @@ def read_station_csv(path) -> pd.DataFrame:
     df.columns = [c.strip().lower() for c in df.columns]
     missing = [c for c in ("date", "temp", "rh", "wind", "rain") if c not in df.columns]
     if missing:
-        raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)} "
-                           "(expected date,temp,rh,wind,rain)")
+        raise InvalidInput(
+            f"{path}: missing column(s) {', '.join(missing)} (expected date,temp,rh,wind,rain)"
+        )
     if df.empty:
         raise InvalidInput(f"{path}: no rows")
     try:
@@ -142,12 +163,15 @@ def read_station_csv(path) -> pd.DataFrame:
     for col in ("temp", "rh", "wind", "rain"):
         values = pd.to_numeric(df[col], errors="coerce")
         if values.isna().any():
-            raise InvalidInput(f"{path}: column {col} has a missing or non-numeric value at row "
-                               f"{int(values.isna().to_numpy().argmax()) + 2}")
+            raise InvalidInput(
+                f"{path}: column {col} has a missing or non-numeric value at row "
+                f"{int(values.isna().to_numpy().argmax()) + 2}"
+            )
         df[col] = values
     for col, lo, hi in (("rh", 0, 100), ("wind", 0, 200), ("rain", 0, 1000), ("temp", -60, 60)):
         bad = (df[col] < lo) | (df[col] > hi)
         if bad.any():
-            raise InvalidInput(f"{path}: column {col} out of range [{lo}, {hi}] at row "
-                               f"{int(bad.to_numpy().argmax()) + 2}")
+            raise InvalidInput(
+                f"{path}: column {col} out of range [{lo}, {hi}] at row {int(bad.to_numpy().argmax()) + 2}"
+            )
     return df

@@ -36,7 +36,8 @@ from scipy import ndimage
 class SusceptibilityRule:
     slope_breaks_deg: tuple[float, ...] = (10.0, 20.0, 30.0, 40.0)
     landcover_points: dict[int, float] = field(
-        default_factory=lambda: {1: 0.0, 2: 0.5, 3: 0.0, 4: 0.5, 5: 0.0})
+        default_factory=lambda: {1: 0.0, 2: 0.5, 3: 0.0, 4: 0.5, 5: 0.0}
+    )
     water_class: int = 5
     near_site_m: float = 500.0
     near_site_points: float = 1.5
@@ -51,13 +52,15 @@ class TriggerThresholds:
 
     decay: float = 0.8
     days: int = 7
-    by_class: dict[int, tuple[float, float, float, float]] = field(default_factory=lambda: {
-        1: (np.inf,) * 4,
-        2: (100.0, 150.0, 200.0, 250.0),
-        3: (70.0, 100.0, 150.0, 200.0),
-        4: (50.0, 70.0, 110.0, 160.0),
-        5: (40.0, 55.0, 85.0, 120.0),
-    })
+    by_class: dict[int, tuple[float, float, float, float]] = field(
+        default_factory=lambda: {
+            1: (np.inf,) * 4,
+            2: (100.0, 150.0, 200.0, 250.0),
+            3: (70.0, 100.0, 150.0, 200.0),
+            4: (50.0, 70.0, 110.0, 160.0),
+            5: (40.0, 55.0, 85.0, 120.0),
+        }
+    )
 
 
 def slope_deg(dem: np.ndarray, cell_m: float) -> np.ndarray:
@@ -71,23 +74,31 @@ def slope_deg(dem: np.ndarray, cell_m: float) -> np.ndarray:
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
 
 
-def susceptibility(slope: np.ndarray, landcover: np.ndarray, site_distance_m: np.ndarray,
-                   rule: SusceptibilityRule = SusceptibilityRule()) -> np.ndarray:
+def susceptibility(
+    slope: np.ndarray,
+    landcover: np.ndarray,
+    site_distance_m: np.ndarray,
+    rule: SusceptibilityRule = SusceptibilityRule(),
+) -> np.ndarray:
     """Susceptibility class 1..5 per cell (see the module docstring)."""
     score = np.digitize(slope, rule.slope_breaks_deg).astype(np.float32)
     lc_points = np.zeros(256, dtype=np.float32)
     for cls, pts in rule.landcover_points.items():
         lc_points[cls] = pts
     score += lc_points[landcover.astype(np.uint8)]
-    score += np.where(site_distance_m <= rule.near_site_m, rule.near_site_points,
-                      np.where(site_distance_m <= rule.around_site_m, rule.around_site_points, 0.0))
+    score += np.where(
+        site_distance_m <= rule.near_site_m,
+        rule.near_site_points,
+        np.where(site_distance_m <= rule.around_site_m, rule.around_site_points, 0.0),
+    )
     classes = (np.digitize(score, rule.class_breaks) + 1).astype(np.uint8)
     classes[landcover == rule.water_class] = 1
     return classes
 
 
-def distance_to_points(shape: tuple[int, int], cells: tuple[np.ndarray, np.ndarray],
-                       cell_m: float) -> np.ndarray:
+def distance_to_points(
+    shape: tuple[int, int], cells: tuple[np.ndarray, np.ndarray], cell_m: float
+) -> np.ndarray:
     """Distance (m) from every cell centre to the nearest marked cell (e.g. hazard sites)."""
     mask = np.ones(shape, dtype=bool)
     rows, cols = cells
@@ -106,8 +117,9 @@ def effective_rainfall(daily: xr.DataArray, trigger: TriggerThresholds = Trigger
     return out.astype(np.float32)
 
 
-def geohazard_level(r_eff: np.ndarray, classes: np.ndarray,
-                    trigger: TriggerThresholds = TriggerThresholds()) -> np.ndarray:
+def geohazard_level(
+    r_eff: np.ndarray, classes: np.ndarray, trigger: TriggerThresholds = TriggerThresholds()
+) -> np.ndarray:
     """Level 0..4 per cell from the worst effective rainfall and the susceptibility class."""
     table = np.full((6, 4), np.inf, dtype=np.float64)
     for cls, row in trigger.by_class.items():

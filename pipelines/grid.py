@@ -52,8 +52,13 @@ class Grid:
         return self.transform * Affine.translation(col0, row0)
 
     def empty(self, name: str, dtype=np.uint8) -> xr.DataArray:
-        return xr.DataArray(np.zeros(self.shape, dtype=dtype), dims=("y", "x"), coords=self.coords(),
-                            name=name, attrs={"crs": self.crs})
+        return xr.DataArray(
+            np.zeros(self.shape, dtype=dtype),
+            dims=("y", "x"),
+            coords=self.coords(),
+            name=name,
+            attrs={"crs": self.crs},
+        )
 
     @classmethod
     def covering(cls, bounds: tuple[float, float, float, float], crs: str, cell_m: float) -> Grid:
@@ -64,8 +69,15 @@ class Grid:
         return cls(crs, Affine(cell_m, 0, left, 0, -cell_m, top), height, width)
 
 
-def regrid(src: np.ndarray, src_transform: Affine, src_crs: str, grid: Grid,
-           resampling: Resampling, nodata: float = np.nan, block: int = BLOCK) -> da.Array:
+def regrid(
+    src: np.ndarray,
+    src_transform: Affine,
+    src_crs: str,
+    grid: Grid,
+    resampling: Resampling,
+    nodata: float = np.nan,
+    block: int = BLOCK,
+) -> da.Array:
     """Reproject ``src`` (bands, rows, cols) onto ``grid`` as a lazy dask array (bands, y, x).
 
     Each destination block reprojects from the (small) source independently: chunk-friendly and
@@ -84,9 +96,17 @@ def regrid(src: np.ndarray, src_transform: Affine, src_crs: str, grid: Grid,
         with warnings.catch_warnings():
             # rasterio warns while it builds its in-memory source, before georeferencing it
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            reproject(src, out, src_transform=src_transform, src_crs=src_crs_obj,
-                      dst_transform=grid.block_transform(r0, c0), dst_crs=dst_crs_obj,
-                      resampling=resampling, src_nodata=nodata, dst_nodata=nodata)
+            reproject(
+                src,
+                out,
+                src_transform=src_transform,
+                src_crs=src_crs_obj,
+                dst_transform=grid.block_transform(r0, c0),
+                dst_crs=dst_crs_obj,
+                resampling=resampling,
+                src_nodata=nodata,
+                dst_nodata=nodata,
+            )
         return out
 
     chunks = ((bands,), _split(grid.height, block), _split(grid.width, block))

@@ -30,10 +30,17 @@ from backend.errors import InvalidInput
 from pipelines.levels import colour_table
 
 MAX_MISSING_SHARE = 0.05
-RAIN_UNITS = {"mm": 1.0, "millimeter": 1.0, "millimetre": 1.0, "kg m-2": 1.0, "kg/m2": 1.0,
-              "m": 1000.0}
-RATE_UNITS = {"mm/h": 1.0, "mm h-1": 1.0, "mm hr-1": 1.0, "mm/hr": 1.0, "kg m-2 s-1": 3600.0,
-              "kg/m2/s": 3600.0, "mm s-1": 3600.0, "mm/s": 3600.0}
+RAIN_UNITS = {"mm": 1.0, "millimeter": 1.0, "millimetre": 1.0, "kg m-2": 1.0, "kg/m2": 1.0, "m": 1000.0}
+RATE_UNITS = {
+    "mm/h": 1.0,
+    "mm h-1": 1.0,
+    "mm hr-1": 1.0,
+    "mm/hr": 1.0,
+    "kg m-2 s-1": 3600.0,
+    "kg/m2/s": 3600.0,
+    "mm s-1": 3600.0,
+    "mm/s": 3600.0,
+}
 
 
 @dataclass
@@ -77,8 +84,7 @@ def _crs_of(ds: xr.Dataset, var: xr.DataArray, path: Path) -> str:
     lon_units = str(ds["lon"].attrs.get("units", "")) if "lon" in ds.coords else ""
     if lat_units.startswith("degree") and lon_units.startswith("degree"):
         return "EPSG:4326"
-    raise InvalidInput(f"{path}: no CRS (add a CF grid_mapping variable, or lat/lon coordinates in "
-                       "degrees)")
+    raise InvalidInput(f"{path}: no CRS (add a CF grid_mapping variable, or lat/lon coordinates in degrees)")
 
 
 def _axes(ds: xr.Dataset, path: Path) -> tuple[str, str]:
@@ -90,8 +96,11 @@ def _axes(ds: xr.Dataset, path: Path) -> tuple[str, str]:
 
 def _transform(ys: np.ndarray, xs: np.ndarray, path: Path) -> tuple[Affine, bool]:
     dx, dy = np.diff(xs), np.diff(ys)
-    if len(xs) < 2 or len(ys) < 2 or not (np.allclose(dx, dx[0], rtol=1e-4)
-                                          and np.allclose(dy, dy[0], rtol=1e-4)):
+    if (
+        len(xs) < 2
+        or len(ys) < 2
+        or not (np.allclose(dx, dx[0], rtol=1e-4) and np.allclose(dy, dy[0], rtol=1e-4))
+    ):
         raise InvalidInput(f"{path}: the grid is not regular")
     flip = dy[0] > 0  # south-up: flip to north-up
     res_x, res_y = float(dx[0]), float(abs(dy[0]))
@@ -107,11 +116,15 @@ def _check_time(times: np.ndarray, step: np.timedelta64, path: Path) -> None:
         raise InvalidInput(f"{path}: the time axis is not sorted (or repeats a time)")
     if (d != step).any():
         gaps = int((d != step).sum())
-        raise InvalidInput(f"{path}: the time axis has {gaps} gap(s) or irregular step(s); "
-                           f"expected one step every {step.astype('timedelta64[h]')}")
+        raise InvalidInput(
+            f"{path}: the time axis has {gaps} gap(s) or irregular step(s); "
+            f"expected one step every {step.astype('timedelta64[h]')}"
+        )
 
 
-def _to_mm(values: np.ndarray, units: str, step_h: float, path: Path, name: str) -> tuple[np.ndarray, str | None]:
+def _to_mm(
+    values: np.ndarray, units: str, step_h: float, path: Path, name: str
+) -> tuple[np.ndarray, str | None]:
     u = units.strip()
     if u in RAIN_UNITS:
         factor, note = RAIN_UNITS[u], None if u == "mm" else f"{name}: converted {u} to mm"
@@ -119,20 +132,22 @@ def _to_mm(values: np.ndarray, units: str, step_h: float, path: Path, name: str)
         factor = RATE_UNITS[u] * step_h
         note = f"{name}: converted the rate {u} to mm per {step_h:g} h step"
     else:
-        raise InvalidInput(f"{path}: variable {name!r} has units {u!r}; expected mm, mm/h or "
-                           "kg m-2 s-1")
+        raise InvalidInput(f"{path}: variable {name!r} has units {u!r}; expected mm, mm/h or kg m-2 s-1")
     return values * np.float32(factor), note
 
 
-def read_grid_stack(path: Path, variables: dict[str, str], step: np.timedelta64,
-                    rain_vars: tuple[str, ...] = ()) -> Gridded:
+def read_grid_stack(
+    path: Path, variables: dict[str, str], step: np.timedelta64, rain_vars: tuple[str, ...] = ()
+) -> Gridded:
     """Read a CF NetCDF time stack. ``variables`` maps our name → the file's variable name."""
     path = Path(path)
     ds = _open_netcdf(path)
     for ours, theirs in variables.items():
         if theirs not in ds.data_vars:
-            raise InvalidInput(f"{path}: no variable {theirs!r} (for {ours}); has "
-                               f"{', '.join(map(str, ds.data_vars)) or 'none'}")
+            raise InvalidInput(
+                f"{path}: no variable {theirs!r} (for {ours}); has "
+                f"{', '.join(map(str, ds.data_vars)) or 'none'}"
+            )
     if "time" not in ds.dims:
         raise InvalidInput(f"{path}: no time dimension")
     ydim, xdim = _axes(ds, path)
@@ -154,8 +169,10 @@ def read_grid_stack(path: Path, variables: dict[str, str], step: np.timedelta64,
             if note:
                 notes.append(note)
             if (arr < 0).any():
-                raise InvalidInput(f"{path}: variable {theirs!r} has {(arr < 0).sum()} negative "
-                                   "value(s); rain cannot be negative")
+                raise InvalidInput(
+                    f"{path}: variable {theirs!r} has {(arr < 0).sum()} negative "
+                    "value(s); rain cannot be negative"
+                )
         out[ours] = np.ascontiguousarray(arr)
     return Gridded(path, out, times.astype("datetime64[ns]"), transform, crs, notes)
 
@@ -213,8 +230,18 @@ def read_raster(path: Path) -> tuple[np.ndarray, Affine, str, float | None]:
 def write_level_cog(path: Path, levels: np.ndarray, transform: Affine, crs: str, name: str) -> None:
     """A level raster (0..4) as a COG with the four-colour table, so QGIS shows it as is."""
     tmp = path.with_suffix(".tmp.tif")
-    with rasterio.open(tmp, "w", driver="GTiff", width=levels.shape[1], height=levels.shape[0],
-                       count=1, dtype="uint8", crs=crs, transform=transform, nodata=255) as dst:
+    with rasterio.open(
+        tmp,
+        "w",
+        driver="GTiff",
+        width=levels.shape[1],
+        height=levels.shape[0],
+        count=1,
+        dtype="uint8",
+        crs=crs,
+        transform=transform,
+        nodata=255,
+    ) as dst:
         dst.write(levels.astype(np.uint8), 1)
         dst.write_colormap(1, colour_table())
         dst.update_tags(1, layer=name, levels="0 none, 1 blue IV, 2 yellow III, 3 orange II, 4 red I")
@@ -223,9 +250,23 @@ def write_level_cog(path: Path, levels: np.ndarray, transform: Affine, crs: str,
     tmp.unlink()
 
 
-def write_float_cog(path: Path, values: np.ndarray, transform: Affine, crs: str, name: str, units: str) -> None:
-    with rasterio.open(path, "w", driver="COG", width=values.shape[1], height=values.shape[0], count=1,
-                       dtype="float32", crs=crs, transform=transform, nodata=np.nan,
-                       compress="DEFLATE", PREDICTOR=3, BLOCKSIZE=512) as dst:
+def write_float_cog(
+    path: Path, values: np.ndarray, transform: Affine, crs: str, name: str, units: str
+) -> None:
+    with rasterio.open(
+        path,
+        "w",
+        driver="COG",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=np.nan,
+        compress="DEFLATE",
+        PREDICTOR=3,
+        BLOCKSIZE=512,
+    ) as dst:
         dst.write(values.astype(np.float32), 1)
         dst.update_tags(1, layer=name, units=units)

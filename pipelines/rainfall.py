@@ -87,9 +87,13 @@ def first_reached(level_t: xr.DataArray, times: np.ndarray | None = None) -> xr.
     for lv in range(1, 5):
         hit = level_t >= lv
         idx = hit.argmax("time")
-        first = xr.DataArray(times[idx.values] if not hasattr(idx.data, "dask") else
-                             idx.data.map_blocks(lambda i: times[i], dtype=times.dtype),
-                             dims=idx.dims, coords=idx.coords)
+        first = xr.DataArray(
+            times[idx.values]
+            if not hasattr(idx.data, "dask")
+            else idx.data.map_blocks(lambda i: times[i], dtype=times.dtype),
+            dims=idx.dims,
+            coords=idx.coords,
+        )
         out[f"first_{lv}"] = first.where(hit.any("time"))
     return xr.Dataset(out)
 
@@ -115,7 +119,9 @@ def numpy_levels(rain: np.ndarray, thresholds: RainstormThresholds = CMA) -> np.
     level = np.zeros(r.shape[1:], dtype=np.uint8)
     for rule in thresholds.rules:
         h = rule.hours
-        lagged = np.concatenate([np.zeros((min(h, r.shape[0]),) + r.shape[1:]), c[1:-h or None]])[: r.shape[0]]
+        lagged = np.concatenate([np.zeros((min(h, r.shape[0]),) + r.shape[1:]), c[1 : -h or None]])[
+            : r.shape[0]
+        ]
         acc = np.round(c[1:] - lagged, 3)
         hit = (acc >= rule.mm).any(axis=0)
         level[hit & (level < rule.level)] = rule.level

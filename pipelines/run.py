@@ -51,8 +51,12 @@ class RunInputs:
     @classmethod
     def sample(cls, directory: Path, rain: Path | None = None, weather: Path | None = None) -> RunInputs:
         d = Path(directory)
-        return cls(Path(rain) if rain else d / "rain.nc", Path(weather) if weather else d / "weather.nc",
-                   d / "dem.tif", d / "landcover.tif")
+        return cls(
+            Path(rain) if rain else d / "rain.nc",
+            Path(weather) if weather else d / "weather.nc",
+            d / "dem.tif",
+            d / "landcover.tif",
+        )
 
     def files(self) -> dict[str, Path]:
         return {k: Path(v) for k, v in asdict(self).items()}
@@ -79,8 +83,11 @@ class Places:
 
     def digest(self) -> str:
         h = hashlib.sha256()
-        for df, cols in ((self.townships, ["code"]), (self.villages, ["township_id", "population"]),
-                         (self.sites, [])):
+        for df, cols in (
+            (self.townships, ["code"]),
+            (self.villages, ["township_id", "population"]),
+            (self.sites, []),
+        ):
             h.update(pd.util.hash_pandas_object(df[cols], index=False).values.tobytes() if cols else b"")
             h.update(b"".join(shapely.to_wkb(df.geometry.values, output_dimension=2)))
         return h.hexdigest()
@@ -120,6 +127,7 @@ def inputs_checksum(inputs: RunInputs, params: RunParams, places: Places) -> str
 # ---------------------------------------------------------------------------------------------
 # compute (no database)
 
+
 def _analysis_grid(dem_crs: str, townships: gpd.GeoDataFrame, cell_m: float, dem_path: Path) -> Grid:
     crs = CRS.from_user_input(dem_crs)
     if not crs.is_projected:
@@ -143,12 +151,15 @@ def _check_coverage(g: io.Gridded, grid: Grid, county_bounds) -> None:
     iy = max(0.0, min(top, src_top) - max(bottom, src_bottom))
     share = ix * iy / ((right - left) * (top - bottom))
     if share < 0.95:
-        raise InvalidInput(f"{g.path}: the grid covers only {share:.0%} of the county (its CRS is "
-                           f"{g.crs}; is the CRS wrong or the file for another region?)")
+        raise InvalidInput(
+            f"{g.path}: the grid covers only {share:.0%} of the county (its CRS is "
+            f"{g.crs}; is the CRS wrong or the file for another region?)"
+        )
 
 
-def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
-            progress: Stages = NULL) -> RunResult:
+def compute(
+    inputs: RunInputs, places: Places, params: RunParams = RunParams(), progress: Stages = NULL
+) -> RunResult:
     timings: dict[str, float] = {}
     notes: list[str] = []
     clock = time.perf_counter()
@@ -173,9 +184,13 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
     lc, lc_tr, lc_crs, _ = io.read_raster(inputs.landcover)
     landcover = regrid(lc.astype(np.uint8), lc_tr, lc_crs, grid, Resampling.mode, nodata=0).compute()[0]
     burnable = np.isin(landcover, fire.BURNABLE_CLASSES)
-    county = features.rasterize(((g, 1) for g in places.townships.to_crs(grid.crs).geometry),
-                                out_shape=grid.shape, transform=grid.transform, all_touched=True,
-                                dtype=np.uint8).astype(bool)
+    county = features.rasterize(
+        ((g, 1) for g in places.townships.to_crs(grid.crs).geometry),
+        out_shape=grid.shape,
+        transform=grid.transform,
+        all_touched=True,
+        dtype=np.uint8,
+    ).astype(bool)
     county_bounds = tuple(places.townships.to_crs(grid.crs).total_bounds)
     progress.advance(2)
     lap("terrain")
@@ -185,30 +200,39 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
     if Path(inputs.rain).is_dir():
         rain_in = io.read_geotiff_stack(inputs.rain)
     else:
-        rain_in = io.read_grid_stack(inputs.rain, {"rain": params.rain_var}, np.timedelta64(1, "h"),
-                                     rain_vars=("rain",))
+        rain_in = io.read_grid_stack(
+            inputs.rain, {"rain": params.rain_var}, np.timedelta64(1, "h"), rain_vars=("rain",)
+        )
     _check_coverage(rain_in, grid, county_bounds)
     notes += rain_in.notes
     progress.advance()
-    rain_grid = regrid(rain_in.values["rain"], rain_in.transform, rain_in.crs, grid,
-                       Resampling.bilinear, block=params.chunk)
-    rain = xr.DataArray(rain_grid, dims=("time", "y", "x"),
-                        coords={"time": rain_in.times, **grid.coords()}, name="rain")
+    rain_grid = regrid(
+        rain_in.values["rain"], rain_in.transform, rain_in.crs, grid, Resampling.bilinear, block=params.chunk
+    )
+    rain = xr.DataArray(
+        rain_grid, dims=("time", "y", "x"), coords={"time": rain_in.times, **grid.coords()}, name="rain"
+    )
     missing = (np.isnan(rain) & county[None]).sum()
     layer = rainfall.rainfall_layer(rain)
     # daily sums of the event for the geohazard trigger (24 h blocks from the first hour)
-    n_days = int(np.ceil(rain.sizes["time"] / 24))
     day_index = np.arange(rain.sizes["time"]) // 24
     daily_event = rain.fillna(0).groupby(xr.DataArray(day_index, dims="time")).sum("time")
     progress.advance()
     (rain_level, first, total, max3, missing, daily_event) = dask.compute(
-        layer["level"], layer[[f"first_{i}" for i in range(1, 5)]], layer["total"], layer["max_3h"],
-        missing, daily_event)
+        layer["level"],
+        layer[[f"first_{i}" for i in range(1, 5)]],
+        layer["total"],
+        layer["max_3h"],
+        missing,
+        daily_event,
+    )
     county_cells = int(county.sum()) * rain.sizes["time"]
     missing_share = float(missing) / county_cells
     if missing_share > io.MAX_MISSING_SHARE:
-        raise InvalidInput(f"{inputs.rain}: {missing_share:.1%} of the county's cell-hours are missing "
-                           f"(NaN); at most {io.MAX_MISSING_SHARE:.0%} is accepted")
+        raise InvalidInput(
+            f"{inputs.rain}: {missing_share:.1%} of the county's cell-hours are missing "
+            f"(NaN); at most {io.MAX_MISSING_SHARE:.0%} is accepted"
+        )
     if missing:
         notes.append(f"rain: {int(missing)} missing cell-hours counted as 0 mm")
     progress.advance()
@@ -216,8 +240,12 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
 
     # ---- fire -------------------------------------------------------------------------------
     progress.stage("fire danger (FWI)", 3)
-    weather = io.read_grid_stack(inputs.weather, {"tas": "tas", "hurs": "hurs", "wind": "sfcWind",
-                                                  "pr": "pr"}, np.timedelta64(1, "D"), rain_vars=("pr",))
+    weather = io.read_grid_stack(
+        inputs.weather,
+        {"tas": "tas", "hurs": "hurs", "wind": "sfcWind", "pr": "pr"},
+        np.timedelta64(1, "D"),
+        rain_vars=("pr",),
+    )
     _check_coverage(weather, grid, county_bounds)
     progress.advance()
     h, w = weather.values["tas"].shape[1:]
@@ -226,11 +254,18 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
     _, lat = Transformer.from_crs(weather.crs, "EPSG:4326", always_xy=True).transform(xs, ys)
 
     def wx(name):
-        return xr.DataArray(weather.values[name], dims=("time", "row", "col"),
-                            coords={"time": weather.times})
+        return xr.DataArray(weather.values[name], dims=("time", "row", "col"), coords={"time": weather.times})
 
-    codes = fire.fwi_codes(wx("tas"), wx("hurs"), wx("wind"), wx("pr"),
-                           xr.DataArray(lat, dims=("row", "col")), params.ffmc0, params.dmc0, params.dc0)
+    codes = fire.fwi_codes(
+        wx("tas"),
+        wx("hurs"),
+        wx("wind"),
+        wx("pr"),
+        xr.DataArray(lat, dims=("row", "col")),
+        params.ffmc0,
+        params.dmc0,
+        params.dc0,
+    )
     progress.advance()
     fwi_last = codes["fwi"].isel(time=-1).values.astype(np.float32)
     fwi = regrid(fwi_last, weather.transform, weather.crs, grid, Resampling.bilinear).compute()[0]
@@ -242,16 +277,18 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
     progress.stage("geohazard", 3)
     trigger = geohazard.TriggerThresholds()
     antecedent_days = trigger.days - 1
-    pr_grid = regrid(weather.values["pr"][-antecedent_days:], weather.transform, weather.crs, grid,
-                     Resampling.bilinear).compute()
+    pr_grid = regrid(
+        weather.values["pr"][-antecedent_days:], weather.transform, weather.crs, grid, Resampling.bilinear
+    ).compute()
     daily = np.concatenate([np.nan_to_num(pr_grid), daily_event.values.astype(np.float32)])
     r_eff_days = geohazard.effective_rainfall(xr.DataArray(daily, dims=("time", "y", "x")), trigger)
     r_eff = r_eff_days.isel(time=slice(antecedent_days, None)).max("time").values
     progress.advance()
     site_pts = places.sites.to_crs(grid.crs)
     sc, sr = ~grid.transform * (site_pts.geometry.x.values, site_pts.geometry.y.values)
-    dist = geohazard.distance_to_points(grid.shape, (np.floor(sr).astype(int), np.floor(sc).astype(int)),
-                                        grid.cell_m)
+    dist = geohazard.distance_to_points(
+        grid.shape, (np.floor(sr).astype(int), np.floor(sc).astype(int)), grid.cell_m
+    )
     classes = geohazard.susceptibility(slope, landcover, dist)
     geo_lv = geohazard.geohazard_level(r_eff, classes, trigger)
     progress.advance(2)
@@ -260,18 +297,22 @@ def compute(inputs: RunInputs, places: Places, params: RunParams = RunParams(),
     # ---- overlay ----------------------------------------------------------------------------
     progress.stage("overlay", 1)
     template = grid.empty("level")
-    layers = overlay({
-        "rain": template.copy(data=np.where(county, rain_level.values, 0).astype(np.uint8)),
-        "fire": template.copy(data=np.where(county, fire_lv, 0).astype(np.uint8)),
-        "geohazard": template.copy(data=np.where(county, geo_lv, 0).astype(np.uint8)),
-    })
+    layers = overlay(
+        {
+            "rain": template.copy(data=np.where(county, rain_level.values, 0).astype(np.uint8)),
+            "fire": template.copy(data=np.where(county, fire_lv, 0).astype(np.uint8)),
+            "geohazard": template.copy(data=np.where(county, geo_lv, 0).astype(np.uint8)),
+        }
+    )
     progress.advance()
     lap("overlay")
-    extras = {"rain_total": np.where(county, total.values, np.nan).astype(np.float32),
-              "rain_max_3h": np.where(county, max3.values, np.nan).astype(np.float32),
-              "fwi": np.where(county, fwi, np.nan).astype(np.float32),
-              "r_eff": np.where(county, r_eff, np.nan).astype(np.float32),
-              "susceptibility": np.where(county, classes, 0).astype(np.uint8)}
+    extras = {
+        "rain_total": np.where(county, total.values, np.nan).astype(np.float32),
+        "rain_max_3h": np.where(county, max3.values, np.nan).astype(np.float32),
+        "fwi": np.where(county, fwi, np.nan).astype(np.float32),
+        "r_eff": np.where(county, r_eff, np.nan).astype(np.float32),
+        "susceptibility": np.where(county, classes, 0).astype(np.uint8),
+    }
     for i in range(1, 5):
         extras[f"first_{i}"] = first[f"first_{i}"].values
     t0 = pd.Timestamp(rain_in.times[0]).tz_localize("UTC").to_pydatetime()
@@ -292,10 +333,9 @@ def _zones(layers: xr.Dataset, grid: Grid) -> list[tuple[str, int, int, int, sha
     out = []
     for hazard in LAYERS:
         lv = layers[hazard].values.astype(np.int32)
-        if hazard == "onemap":  # level and dominant hazard in one code: level * 8 + dominant
-            code = np.where(lv > 0, lv * 8 + layers["dominant"].values, 0)
-        else:
-            code = lv * 8
+        # the one-map's zones carry level and dominant hazard in one code: level * 8 + dominant
+        dominant = layers["dominant"].values if hazard == "onemap" else 0
+        code = np.where(lv > 0, lv * 8 + dominant, 0)
         for value, detail, geom in polygons_by_value(code, grid.transform, grid.crs):
             out.append((hazard, value // 8, value % 8, detail, geom))
     return out
@@ -311,8 +351,9 @@ def _township_stats(layers: xr.Dataset, grid: Grid, places: Places) -> pd.DataFr
         exposed = exposed.reindex(towns.id.values, fill_value=0)
         dominant_by_town = {}
         if hazard == "onemap":
-            dom = zonal.level_shares(np.where(lv > 0, lv * 8 + layers["dominant"].values, 0),
-                                     grid, towns, "id")
+            dom = zonal.level_shares(
+                np.where(lv > 0, lv * 8 + layers["dominant"].values, 0), grid, towns, "id"
+            )
             dominant_by_town = dom
         for tid in towns.id.values:
             s, e = shares.loc[tid], exposed.loc[tid]
@@ -324,36 +365,54 @@ def _township_stats(layers: xr.Dataset, grid: Grid, places: Places) -> pd.DataFr
                 # the hazard giving most of the township's area at its level
                 best, best_share = None, -1.0
                 for code, hz in CODE_HAZARD.items():
-                    share = dominant_by_town.loc[tid].get(f"share_{level * 8 + code}", 0.0) \
-                        if f"share_{level * 8 + code}" in dominant_by_town.columns else 0.0
+                    share = (
+                        dominant_by_town.loc[tid].get(f"share_{level * 8 + code}", 0.0)
+                        if f"share_{level * 8 + code}" in dominant_by_town.columns
+                        else 0.0
+                    )
                     if share > best_share:
                         best, best_share = hz, share
                 dominant = best
-            rows.append({"township_id": int(tid), "hazard": hazard, "level": level,
-                         "dominant_hazard": dominant,
-                         **{f"area_share_{i}": round(float(s[f"share_{i}"]), 6) for i in range(1, 5)},
-                         **{f"exposed_{i}": int(e[f"exposed_{i}"]) for i in range(1, 5)}})
+            rows.append(
+                {
+                    "township_id": int(tid),
+                    "hazard": hazard,
+                    "level": level,
+                    "dominant_hazard": dominant,
+                    **{f"area_share_{i}": round(float(s[f"share_{i}"]), 6) for i in range(1, 5)},
+                    **{f"exposed_{i}": int(e[f"exposed_{i}"]) for i in range(1, 5)},
+                }
+            )
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------
 # database edges
 
+
 def load_places(conn) -> Places:
-    towns = gpd.read_postgis("SELECT id, code, name, geom FROM township ORDER BY id", conn,
-                             geom_col="geom")
+    towns = gpd.read_postgis("SELECT id, code, name, geom FROM township ORDER BY id", conn, geom_col="geom")
     if towns.empty:
         raise NotFound("no townships in the database; run `riskmap sample load DIR` first")
-    villages = gpd.read_postgis("SELECT id, township_id, population, elderly, geom FROM village "
-                                "ORDER BY id", conn, geom_col="geom")
+    villages = gpd.read_postgis(
+        "SELECT id, township_id, population, elderly, geom FROM village ORDER BY id", conn, geom_col="geom"
+    )
     sites = gpd.read_postgis("SELECT id, geom FROM hazard_site ORDER BY id", conn, geom_col="geom")
-    return Places(towns.rename_geometry("geometry"), villages.rename_geometry("geometry"),
-                  sites.rename_geometry("geometry"))
+    return Places(
+        towns.rename_geometry("geometry"),
+        villages.rename_geometry("geometry"),
+        sites.rename_geometry("geometry"),
+    )
 
 
 def find_published(conn, checksum: str) -> int | None:
-    return conn.execute(sa.text("SELECT id FROM risk_run WHERE inputs_checksum = :c AND status = "
-                                "'published' ORDER BY id DESC LIMIT 1"), {"c": checksum}).scalar()
+    return conn.execute(
+        sa.text(
+            "SELECT id FROM risk_run WHERE inputs_checksum = :c AND status = "
+            "'published' ORDER BY id DESC LIMIT 1"
+        ),
+        {"c": checksum},
+    ).scalar()
 
 
 def _summary(result: RunResult) -> dict:
@@ -362,8 +421,11 @@ def _summary(result: RunResult) -> dict:
         bc = np.bincount(result.layers[hazard].values.ravel(), minlength=5)
         counts[hazard] = {str(i): int(bc[i]) for i in range(1, 5)}
     dom = np.bincount(result.layers["dominant"].values.ravel(), minlength=len(HAZARDS) + 1)
-    return {"cells": counts, "cell_km2": result.grid.cell_m**2 / 1e6,
-            "dominant_cells": {CODE_HAZARD[i]: int(dom[i]) for i in CODE_HAZARD}}
+    return {
+        "cells": counts,
+        "cell_km2": result.grid.cell_m**2 / 1e6,
+        "dominant_cells": {CODE_HAZARD[i]: int(dom[i]) for i in CODE_HAZARD},
+    }
 
 
 def write_rasters(result: RunResult, out: Path) -> list[str]:
@@ -376,8 +438,9 @@ def write_rasters(result: RunResult, out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir())
 
 
-def publish(engine, result: RunResult, checksum: str, params: dict, data_dir: Path,
-            fail_after_zones: bool = False) -> int:
+def publish(
+    engine, result: RunResult, checksum: str, params: dict, data_dir: Path, fail_after_zones: bool = False
+) -> int:
     """Write rasters and, in one transaction, the run, its zones and statistics."""
     runs_dir = Path(data_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -386,30 +449,53 @@ def publish(engine, result: RunResult, checksum: str, params: dict, data_dir: Pa
     try:
         files = write_rasters(result, tmp)
         with engine.begin() as conn:
-            run_id = conn.execute(sa.text(
-                "INSERT INTO risk_run (status, inputs_checksum, valid_from, valid_to, params, summary, "
-                "published_at) VALUES ('published', :c, :f, :t, CAST(:p AS jsonb), CAST(:s AS jsonb), now()) "
-                "RETURNING id"),
-                {"c": checksum, "f": result.valid_from, "t": result.valid_to,
-                 "p": json.dumps({**params, "rasters": files, "notes": result.notes}),
-                 "s": json.dumps(_summary(result))}).scalar()
-            zone_rows = [{"r": run_id, "h": hz, "l": lv, "d": CODE_HAZARD.get(dom) if hz == "onemap"
-                          else hz, "detail": det, "wkb": shapely.to_wkb(g, hex=True)}
-                         for hz, lv, dom, det, g in result.zones]
+            run_id = conn.execute(
+                sa.text(
+                    "INSERT INTO risk_run (status, inputs_checksum, valid_from, valid_to, params, "
+                    "summary, published_at) VALUES ('published', :c, :f, :t, CAST(:p AS jsonb), "
+                    "CAST(:s AS jsonb), now()) RETURNING id"
+                ),
+                {
+                    "c": checksum,
+                    "f": result.valid_from,
+                    "t": result.valid_to,
+                    "p": json.dumps({**params, "rasters": files, "notes": result.notes}),
+                    "s": json.dumps(_summary(result)),
+                },
+            ).scalar()
+            zone_rows = [
+                {
+                    "r": run_id,
+                    "h": hz,
+                    "l": lv,
+                    "d": CODE_HAZARD.get(dom) if hz == "onemap" else hz,
+                    "detail": det,
+                    "wkb": shapely.to_wkb(g, hex=True),
+                }
+                for hz, lv, dom, det, g in result.zones
+            ]
             if zone_rows:
-                conn.execute(sa.text(
-                    "INSERT INTO risk_zone (run_id, hazard, level, dominant_hazard, detail, geom) "
-                    "VALUES (:r, :h, :l, :d, :detail, ST_Multi(ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)))"),
-                    zone_rows)
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO risk_zone (run_id, hazard, level, dominant_hazard, detail, geom) "
+                        "VALUES (:r, :h, :l, :d, :detail, "
+                        "ST_Multi(ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)))"
+                    ),
+                    zone_rows,
+                )
             if fail_after_zones:  # for tests: a crash in the middle of publication
                 raise RuntimeError("simulated crash during publication")
             stats = result.stats.assign(run_id=run_id).to_dict("records")
-            conn.execute(sa.text(
-                "INSERT INTO township_risk (run_id, township_id, hazard, level, dominant_hazard, "
-                "area_share_1, area_share_2, area_share_3, area_share_4, exposed_1, exposed_2, "
-                "exposed_3, exposed_4) VALUES (:run_id, :township_id, :hazard, :level, "
-                ":dominant_hazard, :area_share_1, :area_share_2, :area_share_3, :area_share_4, "
-                ":exposed_1, :exposed_2, :exposed_3, :exposed_4)"), stats)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO township_risk (run_id, township_id, hazard, level, dominant_hazard, "
+                    "area_share_1, area_share_2, area_share_3, area_share_4, exposed_1, exposed_2, "
+                    "exposed_3, exposed_4) VALUES (:run_id, :township_id, :hazard, :level, "
+                    ":dominant_hazard, :area_share_1, :area_share_2, :area_share_3, :area_share_4, "
+                    ":exposed_1, :exposed_2, :exposed_3, :exposed_4)"
+                ),
+                stats,
+            )
             final = runs_dir / str(run_id)
             if final.exists():
                 shutil.rmtree(final)
@@ -426,10 +512,13 @@ def publish(engine, result: RunResult, checksum: str, params: dict, data_dir: Pa
 
 def record_failure(engine, checksum: str, params: dict, reason: str) -> int:
     with engine.begin() as conn:
-        return conn.execute(sa.text(
-            "INSERT INTO risk_run (status, inputs_checksum, params, error) VALUES "
-            "('failed', :c, CAST(:p AS jsonb), :e) RETURNING id"),
-            {"c": checksum, "p": json.dumps(params), "e": reason[:2000]}).scalar()
+        return conn.execute(
+            sa.text(
+                "INSERT INTO risk_run (status, inputs_checksum, params, error) VALUES "
+                "('failed', :c, CAST(:p AS jsonb), :e) RETURNING id"
+            ),
+            {"c": checksum, "p": json.dumps(params), "e": reason[:2000]},
+        ).scalar()
 
 
 @dataclass
@@ -440,9 +529,15 @@ class RunOutcome:
     seconds: float
 
 
-def run_pipeline(engine, inputs: RunInputs, data_dir: Path, params: RunParams = RunParams(),
-                 force: bool = False, scheduler: str | None = None,
-                 progress: Stages = NULL) -> RunOutcome:
+def run_pipeline(
+    engine,
+    inputs: RunInputs,
+    data_dir: Path,
+    params: RunParams = RunParams(),
+    force: bool = False,
+    scheduler: str | None = None,
+    progress: Stages = NULL,
+) -> RunOutcome:
     """Compute and publish a run (or reuse the published run of identical inputs)."""
     start = time.perf_counter()
     for name, path in inputs.files().items():
@@ -454,8 +549,11 @@ def run_pipeline(engine, inputs: RunInputs, data_dir: Path, params: RunParams = 
         existing = None if force else find_published(conn, checksum)
     if existing:
         return RunOutcome(existing, True, None, time.perf_counter() - start)
-    run_params = {**params.to_json(), "inputs": {k: str(v) for k, v in inputs.files().items()},
-                  "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    run_params = {
+        **params.to_json(),
+        "inputs": {k: str(v) for k, v in inputs.files().items()},
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     client_ctx = nullcontext()
     if scheduler:
         from distributed import Client

@@ -12,9 +12,13 @@ from rasterio import features
 DETAILS: dict[int, tuple[int, float]] = {0: (40, 4.0), 1: (8, 1.5), 2: (2, 0.6)}
 
 
-def polygons_by_value(codes: np.ndarray, transform: Affine, crs: str,
-                      details: dict[int, tuple[int, float]] = DETAILS,
-                      to_crs: str = "EPSG:4326") -> list[tuple[int, int, shapely.Geometry]]:
+def polygons_by_value(
+    codes: np.ndarray,
+    transform: Affine,
+    crs: str,
+    details: dict[int, tuple[int, float]] = DETAILS,
+    to_crs: str = "EPSG:4326",
+) -> list[tuple[int, int, shapely.Geometry]]:
     """(value, detail, polygon in ``to_crs``) for every connected region of a non-zero value.
 
     Regions smaller than the detail's minimum are merged into their neighbours (GDAL sieve), then
@@ -25,8 +29,11 @@ def polygons_by_value(codes: np.ndarray, transform: Affine, crs: str,
     to_storage = Transformer.from_crs(crs, to_crs, always_xy=True)
     out: list[tuple[int, int, shapely.Geometry]] = []
     for detail, (min_cells, tol_cells) in details.items():
-        sieved = features.sieve(codes.astype(np.int32), size=min_cells, connectivity=4) if min_cells > 1 \
+        sieved = (
+            features.sieve(codes.astype(np.int32), size=min_cells, connectivity=4)
+            if min_cells > 1
             else codes.astype(np.int32)
+        )
         values, polys = [], []
         for geom, value in features.shapes(sieved, mask=sieved > 0, transform=transform, connectivity=4):
             values.append(int(value))

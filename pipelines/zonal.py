@@ -24,11 +24,11 @@ def level_shares(levels: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, id_col
     """Share of each zone's area at each level 0..4 (rows sum to 1). ``zones`` in any CRS."""
     zones = zones.to_crs(grid.crs)
     left, bottom, right, top = grid.bounds
-    src = NumPyRasterSource(levels.astype(np.int32), left, bottom, right, top,
-                            srs_wkt=CRS.from_user_input(grid.crs).to_wkt())
+    src = NumPyRasterSource(
+        levels.astype(np.int32), left, bottom, right, top, srs_wkt=CRS.from_user_input(grid.crs).to_wkt()
+    )
     # results come in feature order (feature-sequential strategy); ids are matched by position
-    res = exact_extract(src, zones[["geometry"]].reset_index(drop=True), ["unique", "frac"],
-                        output="pandas")
+    res = exact_extract(src, zones[["geometry"]].reset_index(drop=True), ["unique", "frac"], output="pandas")
     if len(res) != len(zones):
         raise ValueError("exactextract returned a different number of zones")
     n_codes = int(max(levels.max(), 4)) + 1
@@ -36,24 +36,24 @@ def level_shares(levels: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, id_col
     for i, (values, fracs) in enumerate(zip(res["unique"], res["frac"], strict=True)):
         for v, f in zip(values, fracs, strict=True):
             table[i, int(v)] += float(f)
-    out = pd.DataFrame(table, index=zones[id_col].values,
-                       columns=[f"share_{i}" for i in range(n_codes)])
+    out = pd.DataFrame(table, index=zones[id_col].values, columns=[f"share_{i}" for i in range(n_codes)])
     out.index.name = id_col
     return out
 
 
-def exposed_people(levels: np.ndarray, grid: Grid, villages: gpd.GeoDataFrame, zone_col: str,
-                   people_col: str = "population") -> pd.DataFrame:
+def exposed_people(
+    levels: np.ndarray, grid: Grid, villages: gpd.GeoDataFrame, zone_col: str, people_col: str = "population"
+) -> pd.DataFrame:
     """People of the villages standing in cells of each level, summed per zone (levels 0..4)."""
     pts = villages.to_crs(grid.crs)
     cols, rows = ~grid.transform * (pts.geometry.x.values, pts.geometry.y.values)
     r = np.clip(np.floor(rows).astype(int), 0, grid.height - 1)
     c = np.clip(np.floor(cols).astype(int), 0, grid.width - 1)
     lv = levels[r, c]
-    df = pd.DataFrame({zone_col: villages[zone_col].values, "level": lv,
-                       "people": villages[people_col].values})
-    table = df.pivot_table(index=zone_col, columns="level", values="people", aggfunc="sum",
-                           fill_value=0)
+    df = pd.DataFrame(
+        {zone_col: villages[zone_col].values, "level": lv, "people": villages[people_col].values}
+    )
+    table = df.pivot_table(index=zone_col, columns="level", values="people", aggfunc="sum", fill_value=0)
     table = table.reindex(columns=range(5), fill_value=0)
     table.columns = [f"exposed_{i}" for i in range(5)]
     return table.astype(np.int64)

@@ -136,27 +136,38 @@ def _split_total(rng: np.random.Generator, weights: np.ndarray, total: int) -> n
     return out
 
 
-def _pick_spaced(
-    rng: np.random.Generator,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    weights: np.ndarray,
-    n: int,
-    min_dist: float,
-    avoid: np.ndarray | None = None,
-) -> np.ndarray:
-    """Indices of ``n`` weighted picks at least ``min_dist`` apart (and from ``avoid`` points)."""
+def _pick_spaced(rng: np.random.Generator, xs: np.ndarray, ys: np.ndarray, weights: np.ndarray,
+                 n: int, min_dist: float, avoid: np.ndarray | None = None) -> np.ndarray:
+    """Indices of ``n`` weighted picks at least ``min_dist`` apart (and from ``avoid`` points).
+
+    Candidates are drawn in weighted random order and accepted when no accepted point lies
+    within ``min_dist``; a hash grid of cell size ``min_dist`` keeps each check O(1).
+    """
     p = weights / weights.sum()
     order = rng.choice(len(xs), size=min(len(xs), n * 30), replace=False, p=p)
+    cells: dict[tuple[int, int], list[tuple[float, float]]] = {}
+
+    def key(x, y):
+        return int(np.floor(x / min_dist)), int(np.floor(y / min_dist))
+
+    def free(x, y) -> bool:
+        kx, ky = key(x, y)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for qx, qy in cells.get((kx + dx, ky + dy), ()):
+                    if (qx - x) ** 2 + (qy - y) ** 2 < min_dist**2:
+                        return False
+        return True
+
+    for ax, ay in ([] if avoid is None else avoid):
+        cells.setdefault(key(ax, ay), []).append((float(ax), float(ay)))
     chosen: list[int] = []
-    pts = [] if avoid is None else [tuple(a) for a in avoid]
-    tree_pts = np.array(pts) if pts else np.empty((0, 2))
     for i in order:
-        q = np.array([xs[i], ys[i]])
-        if len(tree_pts) and np.min(np.hypot(*(tree_pts - q).T)) < min_dist:
+        x, y = float(xs[i]), float(ys[i])
+        if not free(x, y):
             continue
         chosen.append(int(i))
-        tree_pts = np.vstack([tree_pts, q]) if len(tree_pts) else q[None, :]
+        cells.setdefault(key(x, y), []).append((x, y))
         if len(chosen) == n:
             break
     return np.array(chosen, dtype=np.int64)

@@ -86,3 +86,16 @@ def client(database_url):
 
     with TestClient(create_app(get_settings())) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def published(loaded, engine, data_dir):
+    """The sample scenario computed and published once for the session."""
+    from pipelines.run import RunInputs, run_pipeline
+
+    return run_pipeline(engine, RunInputs.sample(loaded), data_dir, force=True)

@@ -1,0 +1,24 @@
+"""Shared helpers for benchmarks: a throw-away database per benchmark, never the user's."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy.engine import make_url
+
+from backend.config import DEFAULT_DATABASE_URL
+
+
+def use_bench_database(name: str) -> str:
+    """Point RISKMAP_DATABASE_URL at database ``name`` on the configured server; migrate it."""
+    base = make_url(os.environ.get("RISKMAP_DATABASE_URL", DEFAULT_DATABASE_URL))
+    url = base.set(database=name).render_as_string(False)
+    os.environ["RISKMAP_DATABASE_URL"] = url
+    from backend import db
+    from backend.config import get_settings
+    from backend.migrate import upgrade
+
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    upgrade()
+    return url
