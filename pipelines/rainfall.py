@@ -126,3 +126,25 @@ def numpy_levels(rain: np.ndarray, thresholds: RainstormThresholds = CMA) -> np.
         hit = (acc >= rule.mm).any(axis=0)
         level[hit & (level < rule.level)] = rule.level
     return level
+
+
+def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThresholds = CMA) -> np.ndarray:
+    """Everything a run needs from one block of hourly rain (time, y, x), in one pass, so the hourly
+    stack of a block is dropped as soon as its products exist (bounded memory at province size).
+
+    Returns float32 (K, y, x): level; first hour index reaching levels 1..4 (-1 never); total;
+    worst 3 h; rain of each 24 h day; count of missing hours.
+    """
+    rain = xr.DataArray(block, dims=("time", "y", "x"))
+    acc = accumulate(rain, tuple(sorted(set(thresholds.windows) | {3})))
+    level_t = rainstorm_level(acc, thresholds)
+    out = [level_t.max("time")]
+    for lv in range(1, 5):
+        hit = level_t >= lv
+        out.append(xr.where(hit.any("time"), hit.argmax("time"), -1))
+    filled = np.nan_to_num(block)
+    out.append(filled.sum(axis=0))
+    out.append(acc["acc_3h"].max("time"))
+    out += [filled[24 * d : 24 * (d + 1)].sum(axis=0) for d in range(n_days)]
+    out.append(np.isnan(block).sum(axis=0))
+    return np.stack([np.asarray(o, dtype=np.float32) for o in out])

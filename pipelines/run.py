@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dask
+import dask.array as da
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -209,24 +209,28 @@ def compute(
     rain_grid = regrid(
         rain_in.values["rain"], rain_in.transform, rain_in.crs, grid, Resampling.bilinear, block=params.chunk
     )
-    rain = xr.DataArray(
-        rain_grid, dims=("time", "y", "x"), coords={"time": rain_in.times, **grid.coords()}, name="rain"
+    n_hours = len(rain_in.times)
+    n_days = int(np.ceil(n_hours / 24))
+    products = da.map_blocks(
+        rainfall.block_products,
+        rain_grid,
+        n_days,
+        dtype=np.float32,
+        chunks=((7 + n_days + 1,), *rain_grid.chunks[1:]),
     )
-    missing = (np.isnan(rain) & county[None]).sum()
-    layer = rainfall.rainfall_layer(rain)
-    # daily sums of the event for the geohazard trigger (24 h blocks from the first hour)
-    day_index = np.arange(rain.sizes["time"]) // 24
-    daily_event = rain.fillna(0).groupby(xr.DataArray(day_index, dims="time")).sum("time")
     progress.advance()
-    (rain_level, first, total, max3, missing, daily_event) = dask.compute(
-        layer["level"],
-        layer[[f"first_{i}" for i in range(1, 5)]],
-        layer["total"],
-        layer["max_3h"],
-        missing,
-        daily_event,
-    )
-    county_cells = int(county.sum()) * rain.sizes["time"]
+    products = products.compute()
+    rain_level = products[0].astype(np.uint8)
+    first = {
+        f"first_{lv}": np.where(
+            products[lv] >= 0, rain_in.times[np.maximum(products[lv], 0).astype(int)], np.datetime64("NaT")
+        )
+        for lv in range(1, 5)
+    }
+    total, max3 = products[5], products[6]
+    daily_event = products[7 : 7 + n_days]
+    missing = int(products[-1][county].sum())
+    county_cells = int(county.sum()) * n_hours
     missing_share = float(missing) / county_cells
     if missing_share > io.MAX_MISSING_SHARE:
         raise InvalidInput(
@@ -280,7 +284,7 @@ def compute(
     pr_grid = regrid(
         weather.values["pr"][-antecedent_days:], weather.transform, weather.crs, grid, Resampling.bilinear
     ).compute()
-    daily = np.concatenate([np.nan_to_num(pr_grid), daily_event.values.astype(np.float32)])
+    daily = np.concatenate([np.nan_to_num(pr_grid), daily_event])
     r_eff_days = geohazard.effective_rainfall(xr.DataArray(daily, dims=("time", "y", "x")), trigger)
     r_eff = r_eff_days.isel(time=slice(antecedent_days, None)).max("time").values
     progress.advance()
@@ -299,7 +303,7 @@ def compute(
     template = grid.empty("level")
     layers = overlay(
         {
-            "rain": template.copy(data=np.where(county, rain_level.values, 0).astype(np.uint8)),
+            "rain": template.copy(data=np.where(county, rain_level, 0).astype(np.uint8)),
             "fire": template.copy(data=np.where(county, fire_lv, 0).astype(np.uint8)),
             "geohazard": template.copy(data=np.where(county, geo_lv, 0).astype(np.uint8)),
         }
@@ -307,14 +311,14 @@ def compute(
     progress.advance()
     lap("overlay")
     extras = {
-        "rain_total": np.where(county, total.values, np.nan).astype(np.float32),
-        "rain_max_3h": np.where(county, max3.values, np.nan).astype(np.float32),
+        "rain_total": np.where(county, total, np.nan).astype(np.float32),
+        "rain_max_3h": np.where(county, max3, np.nan).astype(np.float32),
         "fwi": np.where(county, fwi, np.nan).astype(np.float32),
         "r_eff": np.where(county, r_eff, np.nan).astype(np.float32),
         "susceptibility": np.where(county, classes, 0).astype(np.uint8),
     }
     for i in range(1, 5):
-        extras[f"first_{i}"] = first[f"first_{i}"].values
+        extras[f"first_{i}"] = first[f"first_{i}"]
     t0 = pd.Timestamp(rain_in.times[0]).tz_localize("UTC").to_pydatetime()
     t1 = (pd.Timestamp(rain_in.times[-1]) + pd.Timedelta(hours=1)).tz_localize("UTC").to_pydatetime()
     result = RunResult(grid, layers, extras, t0, t1, notes, timings)

@@ -592,8 +592,12 @@ class CountyGenerator:
                 part = line[cuts[j] : cuts[j + 1] + 1]
                 if len(part) < 2:
                     continue
-                rid += 1
                 geom = shapely.LineString(part)
+                if not geom.is_valid or geom.length < 1.0:  # a degenerate bit of meander
+                    geom = shapely.LineString([part[0], part[-1]])
+                    if geom.length < 1.0:
+                        continue
+                rid += 1
                 seg_rows.append(
                     {
                         "id": rid,

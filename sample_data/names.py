@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 COUNTY_NAME = "云岭县"
@@ -17,24 +19,23 @@ _GIVEN = list("建国华明军平伟强勇红英芳兰秀玉文武志海涛斌�
 
 
 class NameMaker:
-    """Unique names from a seeded generator."""
+    """Unique names from a seeded generator: two-character stems in random order, then three."""
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         self.used: set[str] = set()
+        self._stems: dict[str, Iterator[str]] = {}
+
+    def _stem_order(self) -> Iterator[str]:
+        two = [h + t for h in _HEAD for t in _TAIL if h != t]
+        yield from (two[i] for i in self.rng.permutation(len(two)))
+        three = [h + m + t for h in _HEAD for m in _HEAD for t in _TAIL if h != m]
+        yield from (three[i] for i in self.rng.permutation(len(three)))
 
     def place(self, suffix: str) -> str:
-        for _ in range(10_000):
-            stem = self.rng.choice(_HEAD) + self.rng.choice(_TAIL)
-            if stem[0] == stem[1]:
-                continue
+        stems = self._stems.setdefault(suffix, self._stem_order())
+        for stem in stems:
             name = stem + suffix
-            if name not in self.used:
-                self.used.add(name)
-                return name
-        # three-character stems once two-character ones run out (province size)
-        for _ in range(100_000):
-            name = self.rng.choice(_HEAD) + self.rng.choice(_HEAD) + self.rng.choice(_TAIL) + suffix
             if name not in self.used:
                 self.used.add(name)
                 return name

@@ -36,15 +36,27 @@ def test_township_risk_of_a_run(client, published, engine):
     towns = body["townships"]
     assert len(towns) == 19
     first = towns[0]
-    assert set(first) >= {"code", "name", "level", "colour", "roman", "dominant_hazard", "exposed",
-                          "area_share", "hazards"}
+    assert set(first) >= {
+        "code",
+        "name",
+        "level",
+        "colour",
+        "roman",
+        "dominant_hazard",
+        "exposed",
+        "area_share",
+        "hazards",
+    }
     assert first["level"] == 4 and first["colour"] == "red" and first["roman"] == "Ⅰ"
     assert set(first["exposed"]) == {"blue", "yellow", "orange", "red"}
     with engine.connect() as c:
-        expected = c.execute(sa.text(
-            "SELECT exposed_4 FROM township_risk tr JOIN township t ON t.id = tr.township_id "
-            "WHERE run_id = :r AND hazard = 'onemap' AND t.code = :code"),
-            {"r": published.run_id, "code": first["code"]}).scalar()
+        expected = c.execute(
+            sa.text(
+                "SELECT exposed_4 FROM township_risk tr JOIN township t ON t.id = tr.township_id "
+                "WHERE run_id = :r AND hazard = 'onemap' AND t.code = :code"
+            ),
+            {"r": published.run_id, "code": first["code"]},
+        ).scalar()
     assert first["exposed"]["red"] == expected
     levels = [t["level"] for t in towns]
     assert levels == sorted(levels, reverse=True)
@@ -54,8 +66,12 @@ def test_township_risk_of_a_run(client, published, engine):
 
 def test_township_risk_of_a_failed_run_is_404(client, engine, published):
     with engine.begin() as c:
-        rid = c.execute(sa.text("INSERT INTO risk_run (status, inputs_checksum, params, error) VALUES "
-                                "('failed', 'x', '{}', 'boom') RETURNING id")).scalar()
+        rid = c.execute(
+            sa.text(
+                "INSERT INTO risk_run (status, inputs_checksum, params, error) VALUES "
+                "('failed', 'x', '{}', 'boom') RETURNING id"
+            )
+        ).scalar()
     r = client.get(f"/api/townships/risk?run={rid}")
     assert r.status_code == 404 and "not published" in r.json()["detail"]
     assert client.get(f"/api/runs/{rid}").json()["error"] == "boom"

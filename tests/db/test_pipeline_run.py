@@ -25,8 +25,14 @@ def test_the_sample_run_has_all_four_colours_and_a_red_township(published, engin
     layers = published.result.layers
     for hazard in ("onemap", "rain", "fire", "geohazard"):
         assert set(np.unique(layers[hazard].values)) == {0, 1, 2, 3, 4}, hazard
-    assert _count(engine, "SELECT count(*) FROM township_risk WHERE run_id = :r AND hazard = 'onemap' "
-                          "AND level = 4", r=published.run_id) >= 1
+    assert (
+        _count(
+            engine,
+            "SELECT count(*) FROM township_risk WHERE run_id = :r AND hazard = 'onemap' AND level = 4",
+            r=published.run_id,
+        )
+        >= 1
+    )
     assert _count(engine, "SELECT status FROM risk_run WHERE id = :r", r=published.run_id) == "published"
 
 
@@ -36,26 +42,34 @@ def test_each_hazard_is_dominant_somewhere(published):
         assert (dominant == code).sum() > 100, hazard
     # and the one-map is the max of the three
     layers = published.result.layers
-    stacked = np.maximum(np.maximum(layers["rain"].values, layers["fire"].values),
-                         layers["geohazard"].values)
+    stacked = np.maximum(np.maximum(layers["rain"].values, layers["fire"].values), layers["geohazard"].values)
     assert (layers["onemap"].values == stacked).all()
 
 
 def test_zones_and_statistics_are_published_with_the_run(published, engine, data_dir):
     r = published.run_id
     assert _count(engine, "SELECT count(DISTINCT hazard) FROM risk_zone WHERE run_id = :r", r=r) == 4
-    assert _count(engine, "SELECT count(*) FROM risk_zone WHERE run_id = :r AND NOT ST_IsValid(geom)",
-                  r=r) == 0
+    assert (
+        _count(engine, "SELECT count(*) FROM risk_zone WHERE run_id = :r AND NOT ST_IsValid(geom)", r=r) == 0
+    )
     assert _count(engine, "SELECT count(*) FROM township_risk WHERE run_id = :r", r=r) == 19 * 4
     # area shares of a township add up to at most 1 and exposure never exceeds its population
-    bad = _count(engine, """
+    bad = _count(
+        engine,
+        """
         SELECT count(*) FROM township_risk tr JOIN township t ON t.id = tr.township_id
         WHERE run_id = :r AND (area_share_1 + area_share_2 + area_share_3 + area_share_4 > 1.000001
-           OR exposed_1 + exposed_2 + exposed_3 + exposed_4 > t.population)""", r=r)
+           OR exposed_1 + exposed_2 + exposed_3 + exposed_4 > t.population)""",
+        r=r,
+    )
     assert bad == 0
     # red zone area agrees with the raster's red cells (generalisation keeps area within 5 %)
-    km2 = _count(engine, "SELECT sum(ST_Area(geom::geography)) / 1e6 FROM risk_zone WHERE run_id = :r "
-                         "AND hazard = 'onemap' AND level = 4 AND detail = 2", r=r)
+    km2 = _count(
+        engine,
+        "SELECT sum(ST_Area(geom::geography)) / 1e6 FROM risk_zone WHERE run_id = :r "
+        "AND hazard = 'onemap' AND level = 4 AND detail = 2",
+        r=r,
+    )
     cells = int((published.result.layers["onemap"].values == 4).sum()) * 0.01
     assert km2 == pytest.approx(cells, rel=0.05)
     rasters = sorted(p.name for p in (data_dir / "runs" / str(r)).iterdir())
@@ -89,20 +103,31 @@ def test_a_crash_during_publication_leaves_no_run(published, engine, data_dir):
     assert sorted((data_dir / "runs").iterdir()) == dirs_before
 
 
-def test_the_same_pipeline_runs_on_a_dask_distributed_cluster(published, loaded, engine):
-    from distributed import Client, LocalCluster
+def test_the_same_pipeline_runs_on_a_dask_distributed_cluster(published, loaded, engine, data_dir):
+    from distributed import LocalCluster
+    from distributed.diagnostics.plugin import SchedulerPlugin
 
-    with engine.connect() as c:
-        places = load_places(c)
+    class Count(SchedulerPlugin):
+        done = 0
+
+        def transition(self, key, start, finish, *args, **kwargs):
+            if finish == "memory":
+                Count.done += 1
+
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cl:
         assert cl.scheduler_address.startswith("tcp://")
-        with Client(cl.scheduler_address) as client:
-            result = compute(RunInputs.sample(loaded), places)
-            assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) >= 0
-    assert (result.layers["onemap"].values == published.result.layers["onemap"].values).all()
+        cl.scheduler.add_plugin(Count())
+        out = run_pipeline(
+            engine, RunInputs.sample(loaded), data_dir, force=True, scheduler=cl.scheduler_address
+        )
+    assert Count.done > 0  # the work ran on the cluster's worker
+    assert out.run_id != published.run_id
+    for name in ("onemap", "dominant"):
+        assert (out.result.layers[name].values == published.result.layers[name].values).all()
 
 
 # ---- bad input: a clear message naming the file and the fault, and no published run ----------
+
 
 def _bad_rain(tmp_path, loaded, mutate, name="rain.nc"):
     ds = xr.open_dataset(loaded / "rain.nc").load()
@@ -140,12 +165,14 @@ def test_no_crs(engine, loaded, data_dir, tmp_path, published):
         ds = ds.drop_vars("crs").rename(lat="y", lon="x")
         del ds["rain"].attrs["grid_mapping"]
         return ds
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, strip), "no CRS")
 
 
 def test_a_grid_far_from_the_county(engine, loaded, data_dir, tmp_path, published):
     def move(ds):
         return ds.assign_coords(lon=ds.lon + 10.0)
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, move), "covers only 0%")
 
 
@@ -153,6 +180,7 @@ def test_negative_rain(engine, loaded, data_dir, tmp_path, published):
     def neg(ds):
         ds["rain"][5, 10, 10] = -1.0
         return ds
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, neg), "negative")
 
 
@@ -160,18 +188,21 @@ def test_mostly_missing_rain(engine, loaded, data_dir, tmp_path, published):
     def holes(ds):
         ds["rain"][:40] = np.nan
         return ds
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, holes), "missing")
 
 
 def test_unsorted_time(engine, loaded, data_dir, tmp_path, published):
     def shuffle(ds):
         return ds.isel(time=[1, 0] + list(range(2, ds.sizes["time"])))
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, shuffle), "not sorted")
 
 
 def test_a_gap_in_time(engine, loaded, data_dir, tmp_path, published):
     def gap(ds):
         return ds.drop_isel(time=[30])
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, gap), "gap")
 
 
@@ -179,6 +210,7 @@ def test_unknown_units(engine, loaded, data_dir, tmp_path, published):
     def inches(ds):
         ds["rain"].attrs["units"] = "inch"
         return ds
+
     _expect_failure(engine, loaded, data_dir, _bad_rain(tmp_path, loaded, inches), "units 'inch'")
 
 
@@ -187,6 +219,7 @@ def test_rain_rates_are_converted_with_a_note(engine, loaded, tmp_path, publishe
         ds["rain"] = ds["rain"] / 3600.0
         ds["rain"].attrs.update(units="kg m-2 s-1", grid_mapping="crs")
         return ds
+
     path = _bad_rain(tmp_path, loaded, si)
     with engine.connect() as c:
         places = load_places(c)
@@ -200,14 +233,22 @@ def test_cli_fwi_writes_csv(tmp_path):
 
     p = tmp_path / "station.csv"
     REFERENCE.to_csv(p, index=False)
-    r = subprocess.run([sys.executable, "-m", "backend.cli", "fwi", str(p), "--lat", "46"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "fwi", str(p), "--lat", "46"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0] == "date,ffmc,dmc,dc,isi,bui,fwi,level"
     assert lines[1] == "2026-04-13,87.7,8.5,19.0,10.9,8.5,10.1,1"
-    bad = subprocess.run([sys.executable, "-m", "backend.cli", "fwi", str(tmp_path / "no.csv")],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "fwi", str(tmp_path / "no.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 1 and "no.csv: file not found" in bad.stderr and "Traceback" not in bad.stderr
 
 
@@ -222,8 +263,17 @@ def test_geotiff_stacks_are_accepted(engine, loaded, tmp_path, published):
     tr = from_origin(lon[0] - 0.005, lat[0] + 0.005, 0.01, 0.01)
     for i, t in enumerate(ds.time.values):
         stamp = np.datetime_as_string(t, unit="h").replace("-", "").replace("T", "")
-        with rasterio.open(stack / f"rain_{stamp}.tif", "w", driver="GTiff", width=len(lon),
-                           height=len(lat), count=1, dtype="float32", crs="EPSG:4326", transform=tr) as dst:
+        with rasterio.open(
+            stack / f"rain_{stamp}.tif",
+            "w",
+            driver="GTiff",
+            width=len(lon),
+            height=len(lat),
+            count=1,
+            dtype="float32",
+            crs="EPSG:4326",
+            transform=tr,
+        ) as dst:
             dst.write(ds.rain.values[i], 1)
     with engine.connect() as c:
         places = load_places(c)

@@ -11,13 +11,15 @@ from pipelines.fire import fire_level, national_level, read_station_csv, station
 
 # Van Wagner & Pickett (1985), Equations and FORTRAN program for the Canadian Forest Fire Weather
 # Index System, test data: start codes FFMC 85, DMC 6, DC 15, April, latitude 46°N.
-REFERENCE = pd.DataFrame({
-    "date": ["2026-04-13", "2026-04-14", "2026-04-15", "2026-04-16", "2026-04-17"],
-    "temp": [17.0, 20.0, 8.5, 6.5, 13.0],
-    "rh": [42, 21, 40, 25, 34],
-    "wind": [25, 25, 17, 6, 24],
-    "rain": [0.0, 2.4, 0.0, 0.0, 0.0],
-})
+REFERENCE = pd.DataFrame(
+    {
+        "date": ["2026-04-13", "2026-04-14", "2026-04-15", "2026-04-16", "2026-04-17"],
+        "temp": [17.0, 20.0, 8.5, 6.5, 13.0],
+        "rh": [42, 21, 40, 25, 34],
+        "wind": [25, 25, 17, 6, 24],
+        "rain": [0.0, 2.4, 0.0, 0.0, 0.0],
+    }
+)
 EXPECTED = {  # ffmc, dmc, dc, isi, bui, fwi
     "2026-04-13": (87.7, 8.5, 19.0, 10.9, 8.5, 10.1),
     "2026-04-14": (86.2, 10.4, 23.6, 8.8, 10.4, 9.3),
@@ -34,10 +36,23 @@ def test_fwi_codes_match_van_wagner_and_pickett_1985():
         assert got == pytest.approx(expected, abs=0.051), day
 
 
-@pytest.mark.parametrize(("fwi", "national", "ours"), [
-    (0.0, 1, 0), (5.19, 1, 0), (5.2, 1, 0), (11.19, 1, 0), (11.2, 2, 1), (21.29, 2, 1),
-    (21.3, 3, 2), (37.99, 3, 2), (38.0, 4, 3), (49.99, 4, 3), (50.0, 5, 4), (120.0, 5, 4),
-])
+@pytest.mark.parametrize(
+    ("fwi", "national", "ours"),
+    [
+        (0.0, 1, 0),
+        (5.19, 1, 0),
+        (5.2, 1, 0),
+        (11.19, 1, 0),
+        (11.2, 2, 1),
+        (21.29, 2, 1),
+        (21.3, 3, 2),
+        (37.99, 3, 2),
+        (38.0, 4, 3),
+        (49.99, 4, 3),
+        (50.0, 5, 4),
+        (120.0, 5, 4),
+    ],
+)
 def test_effis_bands_map_to_national_levels_and_colours(fwi, national, ours):
     assert national_level(np.array([fwi]))[0] == national
     assert fire_level(np.array([fwi]), np.array([True]))[0] == ours

@@ -40,10 +40,20 @@ def test_effective_rainfall_decays_by_0_8_per_day():
     assert r == pytest.approx([100.0, 80.0, 64.0])
 
 
-@pytest.mark.parametrize(("r_eff", "cls", "level"), [
-    (49.9, 4, 0), (50.0, 4, 1), (70.0, 4, 2), (110.0, 4, 3), (160.0, 4, 4),
-    (85.0, 5, 3), (120.0, 5, 4), (199.9, 3, 3), (500.0, 1, 0),
-])
+@pytest.mark.parametrize(
+    ("r_eff", "cls", "level"),
+    [
+        (49.9, 4, 0),
+        (50.0, 4, 1),
+        (70.0, 4, 2),
+        (110.0, 4, 3),
+        (160.0, 4, 4),
+        (85.0, 5, 3),
+        (120.0, 5, 4),
+        (199.9, 3, 3),
+        (500.0, 1, 0),
+    ],
+)
 def test_level_table_edges(r_eff, cls, level):
     assert geohazard_level(np.array([r_eff]), np.array([cls], dtype=np.uint8))[0] == level
 

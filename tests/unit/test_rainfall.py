@@ -14,8 +14,9 @@ T0 = pd.Timestamp("2026-10-26T00:00")
 
 def cell(series) -> xr.DataArray:
     times = pd.date_range(T0, periods=len(series), freq="h")
-    return xr.DataArray(np.array(series, np.float32)[:, None, None], dims=("time", "y", "x"),
-                        coords={"time": times})
+    return xr.DataArray(
+        np.array(series, np.float32)[:, None, None], dims=("time", "y", "x"), coords={"time": times}
+    )
 
 
 def level_of(series) -> int:
@@ -74,8 +75,9 @@ def test_accumulations_are_trailing_sums():
 def random_storm():
     rng = np.random.default_rng(7)
     data = rng.gamma(0.3, 12, (72, 40, 30)).astype(np.float32)
-    return xr.DataArray(data, dims=("time", "y", "x"),
-                        coords={"time": pd.date_range(T0, periods=72, freq="h")})
+    return xr.DataArray(
+        data, dims=("time", "y", "x"), coords={"time": pd.date_range(T0, periods=72, freq="h")}
+    )
 
 
 def test_xarray_and_plain_numpy_agree(random_storm):
