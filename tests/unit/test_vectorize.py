@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from rasterio.transform import from_origin
 
 from pipelines.vectorize import mode_aggregate, polygons_by_value
-from rasterio.transform import from_origin
 
 
 def test_mode_aggregation_takes_the_majority_and_breaks_ties_upward():
