@@ -58,28 +58,42 @@ def county() -> None:
         rain_in.values["rain"], rain_in.transform, rain_in.crs, grid, Resampling.bilinear
     ).compute()
     cells_hours = rain_np.size
-    arr = xr.DataArray(rain_np, dims=("time", "y", "x"))
 
-    def ours():
-        acc = rainfall.accumulate(arr.chunk({"time": -1, "y": 512, "x": 512}), (3, 6, 12))
-        return rainfall.rainstorm_level(acc).max("time").compute().values
+    import dask.array as da
+
+    n_days = int(np.ceil(rain_np.shape[0] / 24))
+
+    def ours():  # what the pipeline runs: all of a block's products, blocks in parallel
+        stack = da.from_array(rain_np, chunks=(-1, 256, 256))
+        products = da.map_blocks(
+            rainfall.block_products,
+            stack,
+            n_days,
+            dtype=np.float32,
+            chunks=((7 + n_days + 1,), *stack.chunks[1:]),
+        )
+        return products.compute()[0].astype(np.uint8)
 
     def baseline():
         return rainfall.numpy_levels(rain_np)
 
     assert (ours() == baseline()).all()
     best = {}
-    for name, fn in (("riskmap (xarray+dask)", ours), ("plain numpy", baseline)):
+    for name, fn in (("riskmap (dask blocks)", ours), ("plain numpy", baseline)):
         times = []
         for _ in range(3):
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
         best[name] = min(times)
+    print(
+        "  (riskmap computes level, first-reach hours, totals, worst 3 h and daily sums; the "
+        "baseline only the level)"
+    )
     print(f"rainfall levels over {rain_np.shape[1]}×{rain_np.shape[2]} cells × {rain_np.shape[0]} h:")
     for name, s in best.items():
         print(f"  {name:<24} {cells_hours / s / 1e6:8.1f} M cell-hours/s  ({s * 1000:.0f} ms)")
-    ratio = best["plain numpy"] / best["riskmap (xarray+dask)"]
+    ratio = best["plain numpy"] / best["riskmap (dask blocks)"]
     print(f"  ratio riskmap / numpy baseline: {ratio:.2f}×")
 
 

@@ -10,7 +10,7 @@ grid cell to accumulated rain:
 
 Accumulations are trailing sums ending at each hour. At the start of the window fewer hours are
 known, so early sums are lower bounds (rain before the file is unknown). Missing values (NaN)
-count as 0 mm. Sums are rounded to 0.001 mm to remove floating-point noise, so 50.0 mm is 50.0.
+count as 0 mm. Sums are exact to 0.001 mm (integer arithmetic), so 50.0 mm is 50.0.
 """
 
 from __future__ import annotations
@@ -60,12 +60,13 @@ def accumulate(rain: xr.DataArray, windows_h: tuple[int, ...] = WINDOWS_H) -> xr
     -------
     Dataset with one variable per window, same dims and coords as ``rain``.
     """
-    r = rain.fillna(0).astype(np.float64)
-    c = r.cumsum("time")
+    # exact sums: integer thousandths of a millimetre, so 16.7 + 16.7 + 16.6 is 50.000, not 49.99…
+    milli = (rain.fillna(0) * 1000.0).round().astype(np.int64)
+    c = milli.cumsum("time")
     out = {}
     for h in windows_h:
-        lagged = c.shift(time=h, fill_value=0.0)
-        out[f"acc_{h}h"] = (c - lagged).round(3).astype(np.float32)
+        lagged = c.shift(time=h, fill_value=0)
+        out[f"acc_{h}h"] = ((c - lagged) / 1000.0).astype(np.float32)
         out[f"acc_{h}h"].attrs.update(units="mm", long_name=f"{h} h accumulated rain")
     return xr.Dataset(out)
 
@@ -73,9 +74,9 @@ def accumulate(rain: xr.DataArray, windows_h: tuple[int, ...] = WINDOWS_H) -> xr
 def rainstorm_level(acc: xr.Dataset, thresholds: RainstormThresholds = CMA) -> xr.DataArray:
     """Level (0..4) at each time step from the accumulations (see the module docstring)."""
     level = xr.zeros_like(acc[f"acc_{thresholds.windows[0]}h"], dtype=np.uint8)
-    for rule in sorted(thresholds.rules, key=lambda r: r.level):
-        hit = acc[f"acc_{rule.hours}h"] >= rule.mm
-        level = xr.where(hit & (level < rule.level), np.uint8(rule.level), level).astype(np.uint8)
+    for rule in thresholds.rules:
+        hit = acc[f"acc_{rule.hours}h"] >= np.float32(rule.mm)
+        level = np.maximum(level, hit.astype(np.uint8) * np.uint8(rule.level))
     level.attrs.update(long_name="CMA rainstorm signal level", levels="0 none .. 4 red")
     return level.rename("rain_level")
 
@@ -112,39 +113,45 @@ def rainfall_layer(rain: xr.DataArray, thresholds: RainstormThresholds = CMA) ->
 
 
 def numpy_levels(rain: np.ndarray, thresholds: RainstormThresholds = CMA) -> np.ndarray:
-    """Plain-numpy reference of the same computation (max level over the window), for the benchmark
-    and as an independent check in tests."""
-    r = np.nan_to_num(rain.astype(np.float64))
-    c = np.concatenate([np.zeros((1,) + r.shape[1:]), np.cumsum(r, axis=0)])
-    level = np.zeros(r.shape[1:], dtype=np.uint8)
+    """Plain-numpy reference of the same computation (max level over the window, integer
+    thousandths of a mm), for the benchmark and as an independent check in tests."""
+    milli = np.rint(np.nan_to_num(rain.astype(np.float64)) * 1000.0).astype(np.int64)
+    c = np.concatenate([np.zeros((1,) + milli.shape[1:], dtype=np.int64), np.cumsum(milli, axis=0)])
+    n = milli.shape[0]
+    level = np.zeros(milli.shape[1:], dtype=np.uint8)
     for rule in thresholds.rules:
-        h = rule.hours
-        lagged = np.concatenate([np.zeros((min(h, r.shape[0]),) + r.shape[1:]), c[1 : -h or None]])[
-            : r.shape[0]
-        ]
-        acc = np.round(c[1:] - lagged, 3)
-        hit = (acc >= rule.mm).any(axis=0)
+        start = np.maximum(np.arange(1, n + 1) - rule.hours, 0)
+        acc = c[1:] - c[start]
+        hit = (acc >= round(rule.mm * 1000)).any(axis=0)
         level[hit & (level < rule.level)] = rule.level
     return level
 
 
 def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThresholds = CMA) -> np.ndarray:
-    """Everything a run needs from one block of hourly rain (time, y, x), in one pass, so the hourly
-    stack of a block is dropped as soon as its products exist (bounded memory at province size).
+    """Everything a run needs from one block of hourly rain (time, y, x), in one numpy pass, so the
+    hourly stack of a block is dropped as soon as its products exist (bounded memory at province
+    size; blocks run in parallel under dask). Same rules and arithmetic as :func:`accumulate` and
+    :func:`rainstorm_level` (integer thousandths of a mm; int32 holds 2,000 m of rain).
 
     Returns float32 (K, y, x): level; first hour index reaching levels 1..4 (-1 never); total;
     worst 3 h; rain of each 24 h day; count of missing hours.
     """
-    rain = xr.DataArray(block, dims=("time", "y", "x"))
-    acc = accumulate(rain, tuple(sorted(set(thresholds.windows) | {3})))
-    level_t = rainstorm_level(acc, thresholds)
-    out = [level_t.max("time")]
+    n = block.shape[0]
+    missing = np.isnan(block)
+    c = np.zeros((n + 1,) + block.shape[1:], dtype=np.int32)
+    np.cumsum(np.rint(np.where(missing, 0.0, block) * 1000.0).astype(np.int32), axis=0, out=c[1:])
+    hours = np.arange(1, n + 1)
+    acc = {h: c[1:] - c[np.maximum(hours - h, 0)] for h in sorted(set(thresholds.windows) | {3})}
+    level_t = np.zeros(block.shape, dtype=np.uint8)
+    for rule in thresholds.rules:
+        hit = acc[rule.hours] >= round(rule.mm * 1000)
+        np.maximum(level_t, hit.view(np.uint8) * np.uint8(rule.level), out=level_t)
+    out = [level_t.max(axis=0)]
     for lv in range(1, 5):
         hit = level_t >= lv
-        out.append(xr.where(hit.any("time"), hit.argmax("time"), -1))
-    filled = np.nan_to_num(block)
-    out.append(filled.sum(axis=0))
-    out.append(acc["acc_3h"].max("time"))
-    out += [filled[24 * d : 24 * (d + 1)].sum(axis=0) for d in range(n_days)]
-    out.append(np.isnan(block).sum(axis=0))
+        out.append(np.where(hit.any(axis=0), hit.argmax(axis=0), -1))
+    out.append(c[-1] / 1000.0)
+    out.append(acc[3].max(axis=0) / 1000.0)
+    out += [(c[min(24 * (d + 1), n)] - c[24 * d]) / 1000.0 for d in range(n_days)]
+    out.append(missing.sum(axis=0))
     return np.stack([np.asarray(o, dtype=np.float32) for o in out])

@@ -69,7 +69,7 @@ class RunParams:
     dmc0: float = 6.0
     dc0: float = 15.0
     rain_var: str = "rain"
-    chunk: int = 512
+    chunk: int = 256
 
     def to_json(self) -> dict:
         return asdict(self)

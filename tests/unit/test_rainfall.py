@@ -93,3 +93,19 @@ def test_dask_chunks_give_the_same_answer(random_storm):
     assert hasattr(lazy["level"].data, "dask")
     assert (lazy["level"].values == eager["level"].values).all()
     np.testing.assert_array_equal(lazy["first_2"].values, eager["first_2"].values)
+
+
+def test_the_block_kernel_agrees_with_the_xarray_layer(random_storm):
+    from pipelines.rainfall import block_products
+
+    layer = rainfall_layer(random_storm)
+    p = block_products(random_storm.values, n_days=3)
+    assert (p[0] == layer["level"].values).all()
+    for lv in range(1, 5):
+        idx = p[lv].astype(int)
+        expected = layer[f"first_{lv}"].values
+        got = np.where(idx >= 0, random_storm.time.values[np.maximum(idx, 0)], np.datetime64("NaT"))
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(p[5], layer["total"].values, atol=0.01)
+    np.testing.assert_allclose(p[6], layer["max_3h"].values, atol=1e-3)
+    np.testing.assert_allclose(p[7] + p[8] + p[9], p[5], atol=0.01)
