@@ -29,7 +29,6 @@ SAMPLE = ROOT / "data" / "sample"
 def county() -> None:
     use_bench_database("riskmap_bench")
     import numpy as np
-    import xarray as xr
     from rasterio.warp import Resampling
 
     from backend.db import get_engine
