@@ -64,13 +64,7 @@ def county() -> None:
 
     def ours():  # what the pipeline runs: all of a block's products, blocks in parallel
         stack = da.from_array(rain_np, chunks=(-1, 256, 256))
-        products = da.map_blocks(
-            rainfall.block_products,
-            stack,
-            n_days,
-            dtype=np.float32,
-            chunks=((7 + n_days + 1,), *stack.chunks[1:]),
-        )
+        products = rainfall.lazy_products(stack, n_days)
         return products.compute()[0].astype(np.uint8)
 
     def baseline():

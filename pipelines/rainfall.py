@@ -155,3 +155,17 @@ def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThreshol
     out += [(c[min(24 * (d + 1), n)] - c[24 * d]) / 1000.0 for d in range(n_days)]
     out.append(missing.sum(axis=0))
     return np.stack([np.asarray(o, dtype=np.float32) for o in out])
+
+
+def lazy_products(stack, n_days: int, thresholds: RainstormThresholds = CMA):
+    """:func:`block_products` over every block of a dask array (time, y, x); time in one chunk."""
+    import dask.array as da
+
+    return da.map_blocks(
+        block_products,
+        stack,
+        n_days,
+        thresholds,
+        dtype=np.float32,
+        chunks=((7 + n_days + 1,), *stack.chunks[1:]),
+    )

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dask.array as da
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -211,13 +210,7 @@ def compute(
     )
     n_hours = len(rain_in.times)
     n_days = int(np.ceil(n_hours / 24))
-    products = da.map_blocks(
-        rainfall.block_products,
-        rain_grid,
-        n_days,
-        dtype=np.float32,
-        chunks=((7 + n_days + 1,), *rain_grid.chunks[1:]),
-    )
+    products = rainfall.lazy_products(rain_grid, n_days)
     progress.advance()
     products = products.compute()
     rain_level = products[0].astype(np.uint8)
