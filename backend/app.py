@@ -10,11 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import health, runs, townships
+from backend.api import basemap, health, runs, tiles, townships
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.errors import install_handlers
 from backend.logs import configure_logging
+from backend.services.tiles import TileService
 
 log = logging.getLogger("riskmap.http")
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
+    app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
     install_handlers(app)
 
     @app.middleware("http")
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(runs.router)
     app.include_router(townships.router)
+    app.include_router(tiles.router)
+    app.include_router(basemap.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

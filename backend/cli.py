@@ -123,8 +123,9 @@ def pipeline_run(
     rain: Path = typer.Option(None, "--rain", help="hourly rain: CF NetCDF, or a directory of GeoTIFFs"),
     weather: Path = typer.Option(None, "--weather", help="daily noon weather (CF NetCDF)"),
     sample: bool = typer.Option(False, "--sample", help="use the sample county's scenario files"),
-    terrain: Path = typer.Option(None, "--terrain", help="directory with dem.tif and landcover.tif "
-                                 "(default: the sample directory)"),
+    terrain: Path = typer.Option(
+        None, "--terrain", help="directory with dem.tif and landcover.tif (default: the sample directory)"
+    ),
     force: bool = typer.Option(False, "--force", help="recompute even if identical inputs were published"),
     scheduler: str = typer.Option(None, "--scheduler", help="dask.distributed scheduler, tcp://HOST:PORT"),
 ) -> None:
@@ -145,8 +146,9 @@ def pipeline_run(
     inputs = RunInputs.sample(base, rain=rain, weather=weather)
     engine = get_engine()
     with stage_progress(err) as progress:
-        outcome = run_pipeline(engine, inputs, settings.data_dir, force=force, scheduler=scheduler,
-                               progress=progress)
+        outcome = run_pipeline(
+            engine, inputs, settings.data_dir, force=force, scheduler=scheduler, progress=progress
+        )
     if outcome.reused:
         err.print(f"identical inputs: reusing published run {outcome.run_id} (--force recomputes)")
     else:
@@ -164,9 +166,14 @@ def pipeline_run(
     styles = {4: "bold red", 3: "dark_orange", 2: "yellow", 1: "blue", 0: "dim"}
     for r in rows:
         lv = LEVELS[r["level"]]
-        table.add_row(r["code"], r["name"], f"[{styles[lv.value]}]{lv.zh}{lv.roman or '—'}[/]",
-                      HAZARD_ZH.get(r["dominant_hazard"] or "", "—"), f"{r['exposed']['red']:,}",
-                      f"{r['exposed']['orange']:,}")
+        table.add_row(
+            r["code"],
+            r["name"],
+            f"[{styles[lv.value]}]{lv.zh}{lv.roman or '—'}[/]",
+            HAZARD_ZH.get(r["dominant_hazard"] or "", "—"),
+            f"{r['exposed']['red']:,}",
+            f"{r['exposed']['orange']:,}",
+        )
     err.print(table)
     out.print(outcome.run_id)
 

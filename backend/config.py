@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15_000
     #: seconds to wait for a connection before declaring the database unreachable
     connect_timeout_s: int = 3
+    #: in-process tile cache per worker
+    tile_cache_mb: int = 256
     log_level: str = "INFO"
     #: "json" for machine-read logs, "console" for people
     log_format: str = "console"

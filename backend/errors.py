@@ -30,6 +30,11 @@ class RiskmapError(Exception):
         self.detail = detail
 
 
+class BadRequest(RiskmapError):
+    status = HTTPStatus.BAD_REQUEST
+    title = "Bad request"
+
+
 class InvalidInput(RiskmapError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     title = "Invalid input"
@@ -88,8 +93,25 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        from psycopg.errors import QueryCanceled
         from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+        if isinstance(exc, OperationalError) and isinstance(exc.orig, QueryCanceled):
+            log.warning("query cancelled on %s: %s", request.url.path, exc.orig)
+            return problem(
+                503,
+                "Query cancelled",
+                "the query took too long and was cancelled; try again or zoom in",
+                str(request.url.path),
+            )
+        if isinstance(exc, PoolTimeout):
+            return problem(
+                503,
+                "Service busy",
+                "all database connections are busy; try again shortly",
+                str(request.url.path),
+            )
         if isinstance(exc, OperationalError):
             log.warning("database unavailable: %s", exc.orig)
             return problem(

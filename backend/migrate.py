@@ -14,6 +14,11 @@ from backend.db import connect_or_explain, ensure_database, make_engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave alone what PostGIS and pgRouting own (spatial_ref_sys, topology …)."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def alembic_config() -> Config:
     cfg = Config(str(MIGRATIONS / "alembic.ini"))
     cfg.set_main_option("script_location", str(MIGRATIONS))

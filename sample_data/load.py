@@ -49,15 +49,17 @@ LAYERS: dict[str, tuple[tuple[str, ...], str | None]] = {
         ),
         "Point",
     ),
+    "rivers.gpkg": (("kind",), ("LineString", "MultiLineString")),
     "recipients.csv": (
         ("code", "name", "role", "title", "township_code", "village_code", "phone", "email"),
         None,
     ),
 }
-TABLES = ("township", "village", "shelter", "road", "hazard_site", "recipient")
+TABLES = ("township", "village", "shelter", "road", "hazard_site", "recipient", "river")
 
 
-def read_layer(path: Path, columns: tuple[str, ...], geom_type: str | None) -> pd.DataFrame:
+def read_layer(path: Path, columns: tuple[str, ...],
+               geom_type: str | tuple[str, ...] | None) -> pd.DataFrame:
     """Read one file, naming it and the fault in any error."""
     if not path.is_file():
         raise InvalidInput(f"{path}: file is missing; run `riskmap sample generate --out {path.parent}`")
@@ -87,9 +89,10 @@ def read_layer(path: Path, columns: tuple[str, ...], geom_type: str | None) -> p
             raise InvalidInput(f"{path}: layer has no CRS")
         if df.crs.to_epsg() != SRID:
             df = df.to_crs(SRID)
-        bad = ~df.geometry.geom_type.isin([geom_type])
+        allowed = (geom_type,) if isinstance(geom_type, str) else geom_type
+        bad = ~df.geometry.geom_type.isin(allowed)
         if bad.any():
-            raise InvalidInput(f"{path}: {int(bad.sum())} feature(s) are not {geom_type}")
+            raise InvalidInput(f"{path}: {int(bad.sum())} feature(s) are not {' or '.join(allowed)}")
         invalid = ~shapely.is_valid(df.geometry.values)
         if invalid.any():
             raise InvalidInput(
@@ -114,12 +117,14 @@ def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     return out
 
 
-def _upsert(conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True) -> None:
+def _upsert(conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True,
+            multi: bool = False) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE only where something differs (no churn on reload)."""
     if not rows:
         return
     cols = columns + (["geom"] if geom else [])
-    values = [f":{c}" for c in columns] + ([f"ST_GeomFromWKB(decode(:wkb, 'hex'), {SRID})"] if geom else [])
+    shape = f"ST_GeomFromWKB(decode(:wkb, 'hex'), {SRID})"
+    values = [f":{c}" for c in columns] + ([f"ST_Multi({shape})" if multi else shape] if geom else [])
     updates = [c for c in cols if c != key]
     quoted = [f'"{c}"' for c in cols]
     mine = ", ".join(f'{table}."{c}"' for c in updates)
@@ -208,3 +213,10 @@ def _write(conn, layers: dict[str, pd.DataFrame]) -> None:
     p = p.assign(township_id=p.township_code.map(town_id), village_id=p.village_code.map(village_id))
     pcols = ["code", "name", "role", "title", "township_id", "village_id", "phone", "email"]
     _upsert(conn, "recipient", "code", pcols, _records(p, pcols), geom=False)
+
+    rv = layers["rivers.gpkg"].reset_index(drop=True)
+    rv = rv.assign(id=rv.index + 1)
+    conn.execute(sa.text("DELETE FROM river WHERE id > :n"), {"n": len(rv)})
+    _upsert(conn, "river", "id", ["id", "kind"], _records(rv, ["id", "kind"]), multi=True)
+    # the county outline (for the map) is the union of the townships
+    conn.execute(sa.text("REFRESH MATERIALIZED VIEW county_outline"))

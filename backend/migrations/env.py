@@ -5,15 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from backend.db import make_engine
+from backend.migrate import include_object
 from backend.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    # PostGIS and pgRouting own tables of their own (spatial_ref_sys, topology ...)
-    return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations_online() -> None:

@@ -9,6 +9,7 @@ from backend.models.base import Base
 from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
+from backend.models.river import River
 from backend.models.runs import RiskRun, RiskZone, TownshipRisk
 from backend.models.warnings import Delivery, Outbox, Warning, WarningTownship
 
@@ -22,6 +23,7 @@ __all__ = [
     "HazardSite",
     "Outbox",
     "Recipient",
+    "River",
     "RiskRun",
     "RiskZone",
     "Road",

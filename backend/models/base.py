@@ -28,6 +28,11 @@ def geometry(kind: str) -> Geometry:
     return Geometry(kind, srid=SRID, spatial_index=False)
 
 
+def mercator(kind: str) -> Geometry:
+    """The generated EPSG:3857 copy of ``geom`` that vector tiles are cut from (migration 0002)."""
+    return Geometry(kind, srid=3857, spatial_index=False)
+
+
 def gist(table: str, column: str = "geom") -> sa.Index:
     return sa.Index(f"ix_{table}_{column}_gist", column, postgresql_using="gist")
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, geometry, gist
+from backend.models.base import Base, geometry, gist, mercator
 
 
 class EvacuationPlan(Base):
@@ -28,6 +28,7 @@ class EvacuationAssignment(Base):
         sa.CheckConstraint("elderly >= 0 AND elderly <= persons", name="elderly_within_persons"),
         sa.CheckConstraint("trips >= 0", name="trips_nonneg"),
         gist("evacuation_assignment"),
+        gist("evacuation_assignment", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("evacuation_plan.id", ondelete="CASCADE"), index=True)
@@ -39,3 +40,6 @@ class EvacuationAssignment(Base):
     minutes: Mapped[float | None] = mapped_column(sa.Float)
     reason: Mapped[str | None] = mapped_column(sa.Text)
     geom = mapped_column(geometry("MULTILINESTRING"))
+    geom_3857 = mapped_column(
+        mercator("MULTILINESTRING"), sa.Computed("ST_Transform(geom, 3857)", persisted=True)
+    )

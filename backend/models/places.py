@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, geometry, gist, in_list, valid_geom
+from backend.models.base import Base, geometry, gist, in_list, mercator, valid_geom
 
 SHELTER_CLASSES = ("emergency", "short", "medium", "long", "central")
 SHELTER_STATUSES = ("open", "closed", "full")
@@ -21,12 +21,16 @@ class Township(Base):
         sa.CheckConstraint("population >= 0", name="population_nonneg"),
         valid_geom(),
         gist("township"),
+        gist("township", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(12), unique=True)
     name: Mapped[str] = mapped_column(sa.Text)
     population: Mapped[int] = mapped_column(sa.Integer, default=0)
     geom = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+    geom_3857 = mapped_column(
+        mercator("MULTIPOLYGON"), sa.Computed("ST_Transform(geom, 3857)", persisted=True)
+    )
 
 
 class Village(Base):
@@ -37,6 +41,7 @@ class Village(Base):
         sa.CheckConstraint("elderly >= 0 AND elderly <= population", name="elderly_within_population"),
         sa.CheckConstraint("households >= 0", name="households_nonneg"),
         gist("village"),
+        gist("village", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(12), unique=True)
@@ -46,6 +51,7 @@ class Village(Base):
     elderly: Mapped[int] = mapped_column(sa.Integer)
     households: Mapped[int] = mapped_column(sa.Integer)
     geom = mapped_column(geometry("POINT"), nullable=False)
+    geom_3857 = mapped_column(mercator("POINT"), sa.Computed("ST_Transform(geom, 3857)", persisted=True))
 
 
 class Shelter(Base):
@@ -59,6 +65,7 @@ class Shelter(Base):
         sa.CheckConstraint("capacity >= 0", name="capacity_nonneg"),
         sa.CheckConstraint("occupancy >= 0", name="occupancy_nonneg"),
         gist("shelter"),
+        gist("shelter", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
@@ -71,6 +78,7 @@ class Shelter(Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     updated_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     geom = mapped_column(geometry("POINT"), nullable=False)
+    geom_3857 = mapped_column(mercator("POINT"), sa.Computed("ST_Transform(geom, 3857)", persisted=True))
 
 
 class Road(Base):
@@ -86,6 +94,7 @@ class Road(Base):
             "source", "target", name="uq_road_source_target", deferrable=True, initially="DEFERRED"
         ),
         gist("road"),
+        gist("road", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     source: Mapped[int] = mapped_column(sa.BigInteger, index=True)
@@ -97,6 +106,7 @@ class Road(Base):
     closed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     updated_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     geom = mapped_column(geometry("LINESTRING"), nullable=False)
+    geom_3857 = mapped_column(mercator("LINESTRING"), sa.Computed("ST_Transform(geom, 3857)", persisted=True))
 
 
 class HazardSite(Base):
@@ -108,6 +118,7 @@ class HazardSite(Base):
         sa.CheckConstraint("threatened_people >= 0", name="threatened_nonneg"),
         sa.CheckConstraint("threat_radius_m > 0", name="radius_positive"),
         gist("hazard_site"),
+        gist("hazard_site", "geom_3857"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(32), unique=True)
@@ -118,3 +129,4 @@ class HazardSite(Base):
     threatened_people: Mapped[int] = mapped_column(sa.Integer)
     threat_radius_m: Mapped[float] = mapped_column(sa.Float, default=300.0)
     geom = mapped_column(geometry("POINT"), nullable=False)
+    geom_3857 = mapped_column(mercator("POINT"), sa.Computed("ST_Transform(geom, 3857)", persisted=True))

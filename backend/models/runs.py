@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import HAZARDS, Base, geometry, gist, in_list, level_check, valid_geom
+from backend.models.base import HAZARDS, Base, geometry, gist, in_list, level_check, mercator, valid_geom
 
 RUN_STATUSES = ("running", "published", "failed")
 SOURCE_HAZARDS = tuple(h for h in HAZARDS if h != "onemap")
@@ -44,7 +44,9 @@ class RiskZone(Base):
         level_check(low=1),
         valid_geom(),
         gist("risk_zone"),
+        gist("risk_zone", "geom_3857"),
         sa.Index("ix_risk_zone_run_hazard", "run_id", "hazard", "detail"),
+        sa.Index("ix_risk_zone_run_hazard_detail_level", "run_id", "hazard", "detail", "level"),
     )
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_run.id", ondelete="CASCADE"))
@@ -54,6 +56,9 @@ class RiskZone(Base):
     #: generalisation: 0 coarse (low zooms) .. 2 full detail
     detail: Mapped[int] = mapped_column(sa.SmallInteger, default=2)
     geom = mapped_column(geometry("MULTIPOLYGON"), nullable=False)
+    geom_3857 = mapped_column(
+        mercator("MULTIPOLYGON"), sa.Computed("ST_Transform(geom, 3857)", persisted=True)
+    )
 
 
 class TownshipRisk(Base):

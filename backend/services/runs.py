@@ -18,8 +18,12 @@ def level_info(level: int) -> dict:
 
 def run_summary(run: RiskRun) -> dict:
     out = {
-        "id": run.id, "status": run.status, "valid_from": run.valid_from, "valid_to": run.valid_to,
-        "created_at": run.created_at, "published_at": run.published_at,
+        "id": run.id,
+        "status": run.status,
+        "valid_from": run.valid_from,
+        "valid_to": run.valid_to,
+        "created_at": run.created_at,
+        "published_at": run.published_at,
         "inputs_checksum": run.inputs_checksum,
     }
     if run.status == "failed":
@@ -27,12 +31,15 @@ def run_summary(run: RiskRun) -> dict:
     if run.summary:
         km2 = run.summary.get("cell_km2", 0.01)
         out["counts_by_level"] = {
-            hazard: {LEVELS[int(k)].colour: {"cells": v, "area_km2": round(v * km2, 2)}
-                     for k, v in per_level.items()}
+            hazard: {
+                LEVELS[int(k)].colour: {"cells": v, "area_km2": round(v * km2, 2)}
+                for k, v in per_level.items()
+            }
             for hazard, per_level in run.summary["cells"].items()
         }
-        out["dominant_area_km2"] = {h: round(c * km2, 2)
-                                    for h, c in run.summary.get("dominant_cells", {}).items()}
+        out["dominant_area_km2"] = {
+            h: round(c * km2, 2) for h, c in run.summary.get("dominant_cells", {}).items()
+        }
     return out
 
 
@@ -41,8 +48,12 @@ def list_runs(session: Session, limit: int = 50) -> list[RiskRun]:
 
 
 def latest_published(session: Session) -> RiskRun:
-    run = session.scalars(select(RiskRun).where(RiskRun.status == "published")
-                          .order_by(RiskRun.published_at.desc(), RiskRun.id.desc()).limit(1)).first()
+    run = session.scalars(
+        select(RiskRun)
+        .where(RiskRun.status == "published")
+        .order_by(RiskRun.published_at.desc(), RiskRun.id.desc())
+        .limit(1)
+    ).first()
     if run is None:
         raise NotFound("no published run yet; run `riskmap pipeline run --sample`")
     return run
@@ -69,13 +80,20 @@ def township_risk(session: Session, run_id: int) -> list[dict]:
     rows = session.execute(query("township_risk"), {"run_id": run_id}).mappings().all()
     out = []
     for r in rows:
-        out.append({
-            "code": r["code"], "name": r["name"], "population": r["population"],
-            **level_info(r["level"]),
-            "dominant_hazard": r["dominant_hazard"],
-            "exposed": {LEVELS[i].colour: r[f"exposed_{i}"] for i in range(1, 5)},
-            "area_share": {LEVELS[i].colour: round(r[f"area_share_{i}"], 4) for i in range(1, 5)},
-            "hazards": {"rain": r["rain_level"], "fire": r["fire_level"],
-                        "geohazard": r["geohazard_level"]},
-        })
+        out.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "population": r["population"],
+                **level_info(r["level"]),
+                "dominant_hazard": r["dominant_hazard"],
+                "exposed": {LEVELS[i].colour: r[f"exposed_{i}"] for i in range(1, 5)},
+                "area_share": {LEVELS[i].colour: round(r[f"area_share_{i}"], 4) for i in range(1, 5)},
+                "hazards": {
+                    "rain": r["rain_level"],
+                    "fire": r["fire_level"],
+                    "geohazard": r["geohazard_level"],
+                },
+            }
+        )
     return out

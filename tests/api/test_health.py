@@ -24,7 +24,7 @@ def test_readyz_reports_postgis_and_schema(client):
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ready" and body["postgis"].startswith("3.")
-    assert body["schema"] == "0001"
+    assert body["schema"] == "0002"
 
 
 def test_readyz_is_503_problem_json_when_the_database_is_down():

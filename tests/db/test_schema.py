@@ -151,3 +151,15 @@ def test_constraints_reject_insane_rows(conn):
         "onset, expires) VALUES ('w1', 'rain', 2, 'draft', 'Alert', 'h', "
         "'2026-10-26T00:00+08', '2026-10-25T00:00+08')",
     ), "expires before onset"
+
+
+def test_models_and_migrations_agree(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from backend.migrate import include_object
+    from backend.models import Base
+
+    with engine.connect() as c:
+        ctx = MigrationContext.configure(c, opts={"include_object": include_object, "compare_type": True})
+        assert compare_metadata(ctx, Base.metadata) == []

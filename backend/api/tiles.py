@@ -1,0 +1,80 @@
+"""Vector tiles: GET /tiles/{layer}/{z}/{x}/{y}.pbf and TileJSON at GET /tiles/{layer}.json."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from backend.errors import NotFound
+from backend.services.tiles import LAYERS, MAX_ZOOM, TileService
+
+router = APIRouter(tags=["tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _service(request: Request) -> TileService:
+    return request.app.state.tiles
+
+
+@router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of a layer")
+def tilejson(
+    request: Request, layer: str, run: int | None = Query(None, ge=1), plan: int | None = Query(None, ge=1)
+) -> dict:
+    spec = LAYERS.get(layer)
+    if spec is None:
+        raise NotFound(f"no layer {layer!r}; layers: {', '.join(LAYERS)}")
+    params = "&".join(f"{k}={v}" for k, v in (("run", run), ("plan", plan)) if v is not None)
+    base = str(request.base_url).rstrip("/")
+    bounds = _service(request).bounds()
+    return {
+        "tilejson": "3.0.0",
+        "name": layer,
+        "description": spec.description,
+        "scheme": "xyz",
+        "tiles": [f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf" + (f"?{params}" if params else "")],
+        "minzoom": spec.minzoom,
+        "maxzoom": spec.maxzoom,
+        "bounds": bounds,
+        "center": [round((bounds[0] + bounds[2]) / 2, 5), round((bounds[1] + bounds[3]) / 2, 5), 9],
+        "vector_layers": [
+            {
+                "id": layer,
+                "description": spec.description,
+                "fields": spec.fields,
+                "minzoom": spec.minzoom,
+                "maxzoom": spec.maxzoom,
+            }
+        ],
+    }
+
+
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    summary="A Mapbox Vector Tile",
+    responses={
+        200: {"content": {MVT: {}}},
+        204: {"description": "empty tile"},
+        304: {"description": "not modified"},
+    },
+)
+def tile(
+    request: Request,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    run: int | None = Query(None, ge=1, description="run id; default the latest published"),
+    plan: int | None = Query(None, ge=1, description="evacuation plan id (routes layer)"),
+):
+    t = _service(request).tile(layer, z, x, y, run, plan)
+    headers = {"ETag": t.etag, "Cache-Control": t.cache_control, "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") in (t.etag, f"W/{t.etag}"):
+        return Response(status_code=304, headers=headers)
+    if t.gz is None:
+        return Response(status_code=204, headers=headers)
+    gz = "gzip" in request.headers.get("accept-encoding", "")
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    return Response(t.body(gz), media_type=MVT, headers=headers)
+
+
+__all__ = ["router", "MAX_ZOOM"]

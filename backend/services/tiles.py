@@ -1,0 +1,343 @@
+"""Mapbox Vector Tiles straight from PostGIS, with a byte-bounded in-process cache.
+
+One SQL query per tile (``backend/sql/tile_*.sql``, ST_AsMVT). Tiles of a published run (or of an
+evacuation plan) never change, so their URLs are cached forever by browsers and here; live layers
+(shelters, roads, warnings on townships) carry a data version in their cache key, read from
+PostgreSQL's per-table change counters, so their ETag changes as soon as their data does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from backend.errors import BadRequest, NotFound
+from backend.sql import query
+
+MAX_ZOOM = 22
+WORLD_M = 40075016.68557849
+RISK_LAYERS = ("onemap", "rain", "fire", "geohazard")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    sql: str
+    fields: dict[str, str]
+    geometry: str
+    description: str
+    uses_run: bool = False
+    uses_plan: bool = False
+    tables: tuple[str, ...] = ()  # whose changes invalidate cached tiles
+    minzoom: int = 0
+    maxzoom: int = 16
+    max_age: int = 300  # seconds, for tiles not addressed by an immutable run/plan
+
+
+_ZONE_FIELDS = {"level": "Number", "dominant": "String"}
+LAYERS: dict[str, LayerSpec] = {
+    **{
+        h: LayerSpec(
+            h,
+            "tile_zones",
+            _ZONE_FIELDS,
+            "polygon",
+            f"{h} level zones of a run (1 blue … 4 red)",
+            uses_run=True,
+            max_age=60,
+        )
+        for h in RISK_LAYERS
+    },
+    "townships": LayerSpec(
+        "townships",
+        "tile_townships",
+        {
+            "id": "Number",
+            "code": "String",
+            "name": "String",
+            "population": "Number",
+            "level": "Number",
+            "dominant": "String",
+            "exposed_red": "Number",
+            "exposed_orange": "Number",
+            "warning_level": "Number",
+            "warnings": "Number",
+        },
+        "polygon",
+        "townships with the run's one-map level and active warnings",
+        uses_run=True,
+        tables=("township", "warning", "warning_township"),
+        max_age=30,
+    ),
+    "villages": LayerSpec(
+        "villages",
+        "tile_villages",
+        {
+            "id": "Number",
+            "code": "String",
+            "name": "String",
+            "population": "Number",
+            "elderly": "Number",
+            "level": "Number",
+        },
+        "point",
+        "villages with people, elderly and the one-map level where they stand",
+        uses_run=True,
+        tables=("village",),
+        minzoom=6,
+        max_age=60,
+    ),
+    "shelters": LayerSpec(
+        "shelters",
+        "tile_shelters",
+        {
+            "id": "Number",
+            "code": "String",
+            "name": "String",
+            "class": "String",
+            "capacity": "Number",
+            "occupancy": "Number",
+            "free": "Number",
+            "status": "String",
+            "safe": "Boolean",
+        },
+        "point",
+        "shelters with capacity, occupancy and safety in the run",
+        uses_run=True,
+        tables=("shelter",),
+        minzoom=6,
+        max_age=30,
+    ),
+    "hazard_sites": LayerSpec(
+        "hazard_sites",
+        "tile_hazard_sites",
+        {"id": "Number", "code": "String", "name": "String", "kind": "String", "threatened_people": "Number"},
+        "point",
+        "known geological hazard sites (隐患点)",
+        tables=("hazard_site",),
+        minzoom=8,
+    ),
+    "roads": LayerSpec(
+        "roads",
+        "tile_roads",
+        {"id": "Number", "name": "String", "class": "String", "closed": "Boolean"},
+        "line",
+        "roads by class; closed segments at every zoom",
+        tables=("road",),
+        max_age=30,
+    ),
+    "rivers": LayerSpec(
+        "rivers", "tile_rivers", {"kind": "String", "name": "String"}, "line", "rivers", tables=("river",)
+    ),
+    "county": LayerSpec("county", "tile_county", {}, "polygon", "the county outline", tables=("township",)),
+    "routes": LayerSpec(
+        "routes",
+        "tile_routes",
+        {
+            "id": "Number",
+            "persons": "Number",
+            "elderly": "Number",
+            "trips": "Number",
+            "minutes": "Number",
+            "shelter": "String",
+            "village": "String",
+        },
+        "line",
+        "evacuation routes of a plan",
+        uses_plan=True,
+        minzoom=6,
+    ),
+}
+
+
+def detail_for_zoom(z: int) -> int:
+    """Zone generalisation for a zoom: 400 m cells below z9, 200 m below z11, then 100 m."""
+    return 0 if z < 9 else 1 if z < 11 else 2
+
+
+def pixel_m(z: int) -> float:
+    """Size of one tile pixel (of 4096) in Web-Mercator metres at zoom ``z``."""
+    return WORLD_M / (2**z * 4096)
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise BadRequest(f"zoom {z} is outside 0..{MAX_ZOOM}")
+    n = 2**z
+    if not (0 <= x < n and 0 <= y < n):
+        raise BadRequest(f"tile {x}/{y} is outside the {n}×{n} matrix of zoom {z}")
+
+
+@dataclass
+class Tile:
+    gz: bytes | None  # gzip of the MVT; None for an empty tile
+    etag: str
+    cache_control: str
+
+    def body(self, accepts_gzip: bool) -> bytes:
+        if self.gz is None:
+            return b""
+        return self.gz if accepts_gzip else gzip.decompress(self.gz)
+
+
+@dataclass
+class _LRU:
+    max_bytes: int
+    items: OrderedDict = field(default_factory=OrderedDict)
+    size: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    hits: int = 0
+    misses: int = 0
+
+    def get(self, key):
+        with self.lock:
+            tile = self.items.get(key)
+            if tile is None:
+                self.misses += 1
+                return None
+            self.items.move_to_end(key)
+            self.hits += 1
+            return tile
+
+    def put(self, key, tile: Tile) -> None:
+        cost = len(tile.gz or b"") + 200
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = tile
+            self.size += cost
+            while self.size > self.max_bytes and self.items:
+                _, old = self.items.popitem(last=False)
+                self.size -= len(old.gz or b"") + 200
+
+
+class TileService:
+    def __init__(self, engine: Engine, cache_bytes: int = 256 * 1024 * 1024, version_ttl_s: float = 1.0):
+        self.engine = engine
+        self.cache = _LRU(cache_bytes)
+        self.version_ttl_s = version_ttl_s
+        self._published: set[int] = set()
+        self._plans: set[int] = set()
+        self._latest: tuple[float, int | None] = (0.0, None)
+        self._versions: dict[tuple[str, ...], tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    # ---- what a tile depends on --------------------------------------------------------------
+    def resolve_run(self, conn, run: int | None) -> tuple[int | None, bool]:
+        """(run id, addressed explicitly). Unknown or unpublished runs are 404."""
+        if run is not None:
+            if run not in self._published:
+                status = conn.execute(
+                    sa.text("SELECT status FROM risk_run WHERE id = :r"), {"r": run}
+                ).scalar()
+                if status is None:
+                    raise NotFound(f"run {run} does not exist")
+                if status != "published":
+                    raise NotFound(f"run {run} is not published (status {status})")
+                self._published.add(run)  # published runs are immutable
+            return run, True
+        at, latest = self._latest
+        if time.monotonic() - at > self.version_ttl_s:
+            latest = conn.execute(
+                sa.text(
+                    "SELECT id FROM risk_run WHERE status = 'published' "
+                    "ORDER BY published_at DESC, id DESC LIMIT 1"
+                )
+            ).scalar()
+            self._latest = (time.monotonic(), latest)
+        return latest, False
+
+    def resolve_plan(self, conn, plan: int | None) -> int:
+        if plan is None:
+            raise BadRequest("the routes layer needs ?plan=ID (an evacuation plan)")
+        if plan not in self._plans:
+            if (
+                conn.execute(sa.text("SELECT 1 FROM evacuation_plan WHERE id = :p"), {"p": plan}).scalar()
+                is None
+            ):
+                raise NotFound(f"evacuation plan {plan} does not exist")
+            self._plans.add(plan)
+        return plan
+
+    def data_version(self, conn, tables: tuple[str, ...]) -> str:
+        """Change counters of the tables (inserts+updates+deletes), cached for ``version_ttl_s``."""
+        if not tables:
+            return ""
+        now = time.monotonic()
+        cached = self._versions.get(tables)
+        if cached and now - cached[0] < self.version_ttl_s:
+            return cached[1]
+        rows = conn.execute(
+            sa.text(
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del + n_tup_hot_upd FROM pg_stat_user_tables "
+                "WHERE relname = ANY(:t) ORDER BY relname"
+            ),
+            {"t": list(tables)},
+        ).all()
+        version = ",".join(f"{n}:{c}" for n, c in rows)
+        if "warning" in tables:  # active warnings also end by the clock
+            version += f"@{int(time.time() // 60)}"
+        self._versions[tables] = (now, version)
+        return version
+
+    # ---- rendering ---------------------------------------------------------------------------
+    def tile(
+        self, layer: str, z: int, x: int, y: int, run: int | None = None, plan: int | None = None
+    ) -> Tile:
+        spec = LAYERS.get(layer)
+        if spec is None:
+            raise NotFound(f"no layer {layer!r}; layers: {', '.join(LAYERS)}")
+        check_tile(z, x, y)
+        with self.engine.connect() as conn:
+            run_id, explicit_run = self.resolve_run(conn, run) if spec.uses_run else (None, False)
+            plan_id = self.resolve_plan(conn, plan) if spec.uses_plan else None
+            if layer in RISK_LAYERS and run_id is None:
+                raise NotFound("no published run yet; run `riskmap pipeline run --sample`")
+            version = self.data_version(conn, spec.tables)
+            key = (layer, z, x, y, run_id, plan_id, version)
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+            immutable = spec.uses_plan or (explicit_run and layer in RISK_LAYERS)
+            params = {
+                "z": z,
+                "x": x,
+                "y": y,
+                "run": run_id if run_id is not None else -1,
+                "plan": plan_id,
+                "hazard": layer,
+                "layer": layer,
+                "detail": detail_for_zoom(z),
+                "tolerance": pixel_m(z) * 2,
+                "min_population": 3000,
+            }
+            data = conn.execute(query(spec.sql), params).scalar()
+        mvt = bytes(data) if data else b""
+        cache_control = (
+            "public, max-age=31536000, immutable" if immutable else f"public, max-age={spec.max_age}"
+        )
+        digest = hashlib.sha1(mvt + version.encode(), usedforsecurity=False).hexdigest()[:20]
+        tile = Tile(
+            gzip.compress(mvt, compresslevel=6, mtime=0) if mvt else None, f'"{digest}"', cache_control
+        )
+        self.cache.put(key, tile)
+        return tile
+
+    def bounds(self) -> list[float]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                    "(SELECT ST_Extent(geom) AS e FROM county_outline) s"
+                )
+            ).first()
+        if row is None or row[0] is None:
+            return [-180.0, -85.0511, 180.0, 85.0511]
+        return [round(float(v), 5) for v in row]

@@ -1,0 +1,15 @@
+-- Villages (points) with people, elderly and the one-map level where they stand.
+WITH bounds AS (
+  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+         ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096) AS search
+), features AS (
+  SELECT ST_AsMVTGeom(v.geom_3857, b.env::box2d, 4096, 64, true) AS geom,
+         v.id, v.code, v.name, v.population, v.elderly,
+         coalesce((SELECT max(zn.level) FROM risk_zone zn
+                   WHERE zn.run_id = :run AND zn.hazard = 'onemap' AND zn.detail = 2
+                     AND zn.geom_3857 && v.geom_3857 AND ST_Intersects(zn.geom_3857, v.geom_3857)), 0)
+           AS level
+  FROM village v, bounds b
+  WHERE v.geom_3857 && b.search AND (:z >= 10 OR v.population >= :min_population)
+)
+SELECT ST_AsMVT(features.*, 'villages', 4096, 'geom') FROM features WHERE geom IS NOT NULL
