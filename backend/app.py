@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import basemap, health, runs, tiles, townships
+from backend.api import basemap, health, runs, shelters, tiles, townships
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.errors import install_handlers
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(townships.router)
     app.include_router(tiles.router)
     app.include_router(basemap.router)
+    app.include_router(shelters.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

@@ -85,6 +85,7 @@ def township_risk(session: Session, run_id: int) -> list[dict]:
                 "code": r["code"],
                 "name": r["name"],
                 "population": r["population"],
+                "label": [round(r["label_lon"], 5), round(r["label_lat"], 5)],
                 **level_info(r["level"]),
                 "dominant_hazard": r["dominant_hazard"],
                 "exposed": {LEVELS[i].colour: r[f"exposed_{i}"] for i in range(1, 5)},

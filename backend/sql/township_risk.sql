@@ -1,5 +1,6 @@
 -- Per township of one run: the one-map level and why, exposure, and each hazard's own level.
 SELECT t.id, t.code, t.name, t.population,
+       ST_X(ST_PointOnSurface(t.geom)) AS label_lon, ST_Y(ST_PointOnSurface(t.geom)) AS label_lat,
        o.level, o.dominant_hazard,
        o.area_share_1, o.area_share_2, o.area_share_3, o.area_share_4,
        o.exposed_1, o.exposed_2, o.exposed_3, o.exposed_4,
