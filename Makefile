@@ -9,9 +9,9 @@ SAMPLE_DIR := $(DATA_DIR)/sample
 SEED ?= 20260701
 export RISKMAP_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup venv db sample pipeline run test bench lint clean
+.PHONY: setup venv frontend browser db sample pipeline run test bench lint clean
 
-setup: venv db
+setup: venv frontend db
 
 venv: $(VENV)/.installed
 
@@ -20,6 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $@
+
+frontend: frontend/node_modules/.package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+browser:
+	bash scripts/ensure-browser.sh
 
 db: venv
 	bash scripts/ensure-db.sh
@@ -37,7 +45,7 @@ pipeline: sample
 run: setup pipeline
 	$(RISKMAP) serve
 
-test: setup
+test: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup $(SAMPLE_DIR)/manifest.json
@@ -47,4 +55,4 @@ lint: venv
 	$(BIN)/ruff check backend pipelines sample_data tests $(wildcard bench)
 
 clean:
-	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts frontend/node_modules

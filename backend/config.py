@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15_000
     #: seconds to wait for a connection before declaring the database unreachable
     connect_timeout_s: int = 3
+    #: DEM for the relief base map (default: the sample county's, under data_dir/sample)
+    dem_path: Path | None = None
     #: in-process tile cache per worker
     tile_cache_mb: int = 256
     log_level: str = "INFO"

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/basemap", tags=["basemap"])
 @router.get("/relief.json", summary="Corner coordinates of the shaded-relief image")
 def relief_meta(request: Request) -> dict:
     settings = request.app.state.settings
-    _, meta = relief(settings.data_dir)
+    _, meta = relief(settings.data_dir, settings.dem_path)
     return {**meta, "url": "/api/basemap/relief.png"}
 
 
@@ -24,5 +24,5 @@ def relief_meta(request: Request) -> dict:
 )
 def relief_png(request: Request):
     settings = request.app.state.settings
-    png, _ = relief(settings.data_dir)
+    png, _ = relief(settings.data_dir, settings.dem_path)
     return FileResponse(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})

@@ -14,9 +14,11 @@ router = APIRouter(prefix="/api/shelters", tags=["shelters"])
 
 
 @router.get("", summary="Shelters as GeoJSON, with capacity, occupancy and safety in a run")
-def list_shelters(run: int | None = Query(None, ge=1, description="run for the safety flag; default latest"),
-                  township: str | None = Query(None, pattern=r"^\d{12}$", description="township code"),
-                  session: Session = Depends(get_session)) -> dict:
+def list_shelters(
+    run: int | None = Query(None, ge=1, description="run for the safety flag; default latest"),
+    township: str | None = Query(None, pattern=r"^\d{12}$", description="township code"),
+    session: Session = Depends(get_session),
+) -> dict:
     try:
         run_id = runs.published_run(session, run).id
     except NotFound:

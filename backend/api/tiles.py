@@ -65,8 +65,8 @@ def tile(
     run: int | None = Query(None, ge=1, description="run id; default the latest published"),
     plan: int | None = Query(None, ge=1, description="evacuation plan id (routes layer)"),
 ):
-    t = _service(request).tile(layer, z, x, y, run, plan)
-    headers = {"ETag": t.etag, "Cache-Control": t.cache_control, "Vary": "Accept-Encoding"}
+    t, cache_control = _service(request).tile(layer, z, x, y, run, plan)
+    headers = {"ETag": t.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") in (t.etag, f"W/{t.etag}"):
         return Response(status_code=304, headers=headers)
     if t.gz is None:

@@ -10,6 +10,7 @@ from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
 from backend.models.river import River
+from backend.models.versioning import DataVersion
 from backend.models.runs import RiskRun, RiskZone, TownshipRisk
 from backend.models.warnings import Delivery, Outbox, Warning, WarningTownship
 
@@ -17,6 +18,7 @@ __all__ = [
     "AppUser",
     "AuditLog",
     "Base",
+    "DataVersion",
     "Delivery",
     "EvacuationAssignment",
     "EvacuationPlan",

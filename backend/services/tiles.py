@@ -179,7 +179,6 @@ def check_tile(z: int, x: int, y: int) -> None:
 class Tile:
     gz: bytes | None  # gzip of the MVT; None for an empty tile
     etag: str
-    cache_control: str
 
     def body(self, accepts_gzip: bool) -> bytes:
         if self.gz is None:
@@ -267,7 +266,7 @@ class TileService:
         return plan
 
     def data_version(self, conn, tables: tuple[str, ...]) -> str:
-        """Change counters of the tables (inserts+updates+deletes), cached for ``version_ttl_s``."""
+        """Change counters of the tables (bumped by triggers on every write), cached briefly."""
         if not tables:
             return ""
         now = time.monotonic()
@@ -276,8 +275,7 @@ class TileService:
             return cached[1]
         rows = conn.execute(
             sa.text(
-                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del + n_tup_hot_upd FROM pg_stat_user_tables "
-                "WHERE relname = ANY(:t) ORDER BY relname"
+                "SELECT table_name, version FROM data_version WHERE table_name = ANY(:t) ORDER BY table_name"
             ),
             {"t": list(tables)},
         ).all()
@@ -290,7 +288,8 @@ class TileService:
     # ---- rendering ---------------------------------------------------------------------------
     def tile(
         self, layer: str, z: int, x: int, y: int, run: int | None = None, plan: int | None = None
-    ) -> Tile:
+    ) -> tuple[Tile, str]:
+        """The tile and its Cache-Control: immutable when addressed by a run or plan id."""
         spec = LAYERS.get(layer)
         if spec is None:
             raise NotFound(f"no layer {layer!r}; layers: {', '.join(LAYERS)}")
@@ -301,11 +300,14 @@ class TileService:
             if layer in RISK_LAYERS and run_id is None:
                 raise NotFound("no published run yet; run `riskmap pipeline run --sample`")
             version = self.data_version(conn, spec.tables)
+            immutable = spec.uses_plan or (explicit_run and layer in RISK_LAYERS)
+            cache_control = (
+                "public, max-age=31536000, immutable" if immutable else f"public, max-age={spec.max_age}"
+            )
             key = (layer, z, x, y, run_id, plan_id, version)
             cached = self.cache.get(key)
             if cached is not None:
-                return cached
-            immutable = spec.uses_plan or (explicit_run and layer in RISK_LAYERS)
+                return cached, cache_control
             params = {
                 "z": z,
                 "x": x,
@@ -320,15 +322,10 @@ class TileService:
             }
             data = conn.execute(query(spec.sql), params).scalar()
         mvt = bytes(data) if data else b""
-        cache_control = (
-            "public, max-age=31536000, immutable" if immutable else f"public, max-age={spec.max_age}"
-        )
         digest = hashlib.sha1(mvt + version.encode(), usedforsecurity=False).hexdigest()[:20]
-        tile = Tile(
-            gzip.compress(mvt, compresslevel=6, mtime=0) if mvt else None, f'"{digest}"', cache_control
-        )
+        tile = Tile(gzip.compress(mvt, compresslevel=6, mtime=0) if mvt else None, f'"{digest}"')
         self.cache.put(key, tile)
-        return tile
+        return tile, cache_control
 
     def bounds(self) -> list[float]:
         with self.engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Web-Mercator copies of geometries for vector tiles, rivers, and the county outline
+"""Web-Mercator copies of geometries for vector tiles, rivers, the county outline, data versions
 
 Tiles are cut in EPSG:3857; storing a generated, indexed 3857 copy spares every tile query a
 transformation of every candidate row.
@@ -28,6 +28,9 @@ TABLES = {
     "risk_zone": "MULTIPOLYGON",
     "evacuation_assignment": "MULTILINESTRING",
 }
+
+
+VERSIONED = ("township", "village", "shelter", "road", "hazard_site", "river", "warning", "warning_township")
 
 
 def upgrade() -> None:
@@ -64,9 +67,33 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_risk_zone_run_hazard_detail_level ON risk_zone (run_id, hazard, detail, level)"
     )
+    # a change counter per table, bumped by every writing statement: tile caches key on it
+    op.create_table(
+        "data_version",
+        sa.Column("table_name", sa.Text(), primary_key=True),
+        sa.Column("version", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.execute("""
+        CREATE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO data_version (table_name, version, changed_at) VALUES (TG_TABLE_NAME, 1, now())
+          ON CONFLICT (table_name) DO UPDATE
+            SET version = data_version.version + 1, changed_at = now();
+          RETURN NULL;
+        END $$""")
+    for table in VERSIONED:
+        op.execute(
+            f"CREATE TRIGGER {table}_data_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bump_data_version()"
+        )
 
 
 def downgrade() -> None:
+    for table in VERSIONED:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS bump_data_version()")
+    op.drop_table("data_version")
     op.execute("DROP INDEX IF EXISTS ix_risk_zone_run_hazard_detail_level")
     op.execute("DROP MATERIALIZED VIEW IF EXISTS county_outline")
     op.drop_table("river")
