@@ -10,8 +10,8 @@ from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
 from backend.models.river import River
-from backend.models.versioning import DataVersion
 from backend.models.runs import RiskRun, RiskZone, TownshipRisk
+from backend.models.versioning import DataVersion
 from backend.models.warnings import Delivery, Outbox, Warning, WarningTownship
 
 __all__ = [
