@@ -9,7 +9,7 @@ SAMPLE_DIR := $(DATA_DIR)/sample
 SEED ?= 20260701
 export RISKMAP_DATA_DIR ?= $(DATA_DIR)
 
-.PHONY: setup venv frontend browser db sample pipeline run test bench lint clean
+.PHONY: setup venv frontend browser db sample pipeline run test bench bench-tools lint clean
 
 setup: venv frontend db
 
@@ -48,7 +48,13 @@ run: setup pipeline
 test: setup browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: setup $(SAMPLE_DIR)/manifest.json
+bench-tools: venv
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "install wrk (Debian: apt-get install wrk)"; exit 1; }
+	test -x .venv-bench/bin/uvicorn || { $(PYTHON) -m venv .venv-bench && \
+	  .venv-bench/bin/pip install -q --disable-pip-version-check tipg uvicorn; }
+
+bench: setup bench-tools $(SAMPLE_DIR)/manifest.json
 	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: venv

@@ -6,7 +6,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
@@ -18,6 +18,32 @@ from backend.logs import configure_logging
 from backend.services.tiles import TileService
 
 log = logging.getLogger("riskmap.http")
+
+
+class AccessLog:
+    """One structured line per request (pure ASGI: no per-request task or body copy)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            log.info("%s %s", scope["method"], scope["path"],
+                     extra={"status": status.get("code", 500),
+                            "ms": round((time.perf_counter() - start) * 1000, 1)})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,20 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
     install_handlers(app)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "%s %s",
-            request.method,
-            request.url.path,
-            extra={
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - start) * 1000, 1),
-            },
-        )
-        return response
+    app.add_middleware(AccessLog)
 
     app.include_router(health.router)
     app.include_router(runs.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from backend.errors import NotFound
 from backend.services.tiles import LAYERS, MAX_ZOOM, TileService
@@ -56,7 +57,7 @@ def tilejson(
         304: {"description": "not modified"},
     },
 )
-def tile(
+async def tile(
     request: Request,
     layer: str,
     z: int,
@@ -65,7 +66,12 @@ def tile(
     run: int | None = Query(None, ge=1, description="run id; default the latest published"),
     plan: int | None = Query(None, ge=1, description="evacuation plan id (routes layer)"),
 ):
-    t, cache_control = _service(request).tile(layer, z, x, y, run, plan)
+    service = _service(request)
+    # hot path: a cached tile is answered on the event loop without a database connection
+    found = service.cached(layer, z, x, y, run, plan)
+    if found is None:
+        found = await run_in_threadpool(service.tile, layer, z, x, y, run, plan)
+    t, cache_control = found
     headers = {"ETag": t.etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") in (t.etag, f"W/{t.etag}"):
         return Response(status_code=304, headers=headers)

@@ -286,6 +286,49 @@ class TileService:
         return version
 
     # ---- rendering ---------------------------------------------------------------------------
+    def _key_without_db(self, spec: LayerSpec, z, x, y, run, plan):
+        """The cache key and Cache-Control if everything the tile depends on is known in memory."""
+        now = time.monotonic()
+        run_id, explicit = None, False
+        if spec.uses_run:
+            if run is not None:
+                if run not in self._published:
+                    return None
+                run_id, explicit = run, True
+            else:
+                at, run_id = self._latest
+                if now - at > self.version_ttl_s or run_id is None:
+                    return None
+        if spec.uses_plan and (plan is None or plan not in self._plans):
+            return None
+        version = ""
+        if spec.tables:
+            cached = self._versions.get(spec.tables)
+            if not cached or now - cached[0] >= self.version_ttl_s:
+                return None
+            version = cached[1]
+        key = (spec.name, z, x, y, run_id, plan if spec.uses_plan else None, version)
+        return key, self._cache_control(spec, explicit)
+
+    @staticmethod
+    def _cache_control(spec: LayerSpec, explicit_run: bool) -> str:
+        immutable = spec.uses_plan or (explicit_run and spec.name in RISK_LAYERS)
+        return "public, max-age=31536000, immutable" if immutable else f"public, max-age={spec.max_age}"
+
+    def cached(
+        self, layer: str, z: int, x: int, y: int, run: int | None = None, plan: int | None = None
+    ) -> tuple[Tile, str] | None:
+        """A cached tile, found without touching the database (the hot path), or None."""
+        spec = LAYERS.get(layer)
+        if spec is None:
+            raise NotFound(f"no layer {layer!r}; layers: {', '.join(LAYERS)}")
+        check_tile(z, x, y)
+        found = self._key_without_db(spec, z, x, y, run, plan)
+        if found is None:
+            return None
+        tile = self.cache.get(found[0])
+        return (tile, found[1]) if tile is not None else None
+
     def tile(
         self, layer: str, z: int, x: int, y: int, run: int | None = None, plan: int | None = None
     ) -> tuple[Tile, str]:
@@ -300,10 +343,7 @@ class TileService:
             if layer in RISK_LAYERS and run_id is None:
                 raise NotFound("no published run yet; run `riskmap pipeline run --sample`")
             version = self.data_version(conn, spec.tables)
-            immutable = spec.uses_plan or (explicit_run and layer in RISK_LAYERS)
-            cache_control = (
-                "public, max-age=31536000, immutable" if immutable else f"public, max-age={spec.max_age}"
-            )
+            cache_control = self._cache_control(spec, explicit_run)
             key = (layer, z, x, y, run_id, plan_id, version)
             cached = self.cache.get(key)
             if cached is not None:
