@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import basemap, health, runs, shelters, tiles, townships
+from backend.api import auth, basemap, evacuation, health, places, runs, shelters, tiles, townships
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.errors import install_handlers
@@ -41,9 +41,15 @@ class AccessLog:
         try:
             await self.app(scope, receive, capture)
         finally:
-            log.info("%s %s", scope["method"], scope["path"],
-                     extra={"status": status.get("code", 500),
-                            "ms": round((time.perf_counter() - start) * 1000, 1)})
+            log.info(
+                "%s %s",
+                scope["method"],
+                scope["path"],
+                extra={
+                    "status": status.get("code", 500),
+                    "ms": round((time.perf_counter() - start) * 1000, 1),
+                },
+            )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,11 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
 
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(runs.router)
     app.include_router(townships.router)
     app.include_router(tiles.router)
     app.include_router(basemap.router)
     app.include_router(shelters.router)
+    app.include_router(evacuation.router)
+    app.include_router(places.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     dem_path: Path | None = None
     #: in-process tile cache per worker
     tile_cache_mb: int = 256
+    #: signs access tokens; default: a random key kept in data_dir/.secret_key
+    secret_key: str | None = None
+    token_minutes: int = 60
     log_level: str = "INFO"
     #: "json" for machine-read logs, "console" for people
     log_format: str = "console"

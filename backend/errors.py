@@ -68,7 +68,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RiskmapError)
     async def _domain(request: Request, exc: RiskmapError):
-        return problem(int(exc.status), exc.title, exc.detail, str(request.url.path))
+        response = problem(int(exc.status), exc.title, exc.detail, str(request.url.path))
+        if int(exc.status) == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -482,6 +482,13 @@ def publish(
                 )
             if fail_after_zones:  # for tests: a crash in the middle of publication
                 raise RuntimeError("simulated crash during publication")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO risk_zone_part (run_id, hazard, level, geom) SELECT run_id, hazard, level, "
+                    "ST_Subdivide(geom, 64) FROM risk_zone WHERE run_id = :r AND detail = 2"
+                ),
+                {"r": run_id},
+            )
             stats = result.stats.assign(run_id=run_id).to_dict("records")
             conn.execute(
                 sa.text(

@@ -10,7 +10,7 @@ from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
 from backend.models.river import River
-from backend.models.runs import RiskRun, RiskZone, TownshipRisk
+from backend.models.runs import RiskRun, RiskZone, RiskZonePart, TownshipRisk
 from backend.models.versioning import DataVersion
 from backend.models.warnings import Delivery, Outbox, Warning, WarningTownship
 
@@ -28,6 +28,7 @@ __all__ = [
     "River",
     "RiskRun",
     "RiskZone",
+    "RiskZonePart",
     "Road",
     "Shelter",
     "Township",

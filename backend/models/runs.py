@@ -89,3 +89,19 @@ class TownshipRisk(Base):
     exposed_2: Mapped[int] = mapped_column(sa.Integer, default=0)
     exposed_3: Mapped[int] = mapped_column(sa.Integer, default=0)
     exposed_4: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class RiskZonePart(Base):
+    """Full-detail zones cut into small polygons (ST_Subdivide) for fast point/line lookups."""
+
+    __tablename__ = "risk_zone_part"
+    __table_args__ = (
+        level_check(low=1),
+        gist("risk_zone_part"),
+        sa.Index("ix_risk_zone_part_run_hazard", "run_id", "hazard"),
+    )
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_run.id", ondelete="CASCADE"))
+    hazard: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    geom = mapped_column(geometry("POLYGON"), nullable=False)

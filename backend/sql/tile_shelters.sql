@@ -6,10 +6,10 @@ WITH bounds AS (
   SELECT ST_AsMVTGeom(s.geom_3857, b.env::box2d, 4096, 64, true) AS geom,
          s.id, s.code, s.name, s.class, s.capacity, s.occupancy, s.status,
          greatest(s.capacity - s.occupancy, 0) AS free,
-         NOT EXISTS (SELECT 1 FROM risk_zone zn
-                     WHERE zn.run_id = :run AND zn.hazard = 'onemap' AND zn.detail = 2
-                       AND zn.level >= 3 AND zn.geom_3857 && s.geom_3857
-                       AND ST_Intersects(zn.geom_3857, s.geom_3857)) AS safe
+         NOT EXISTS (SELECT 1 FROM risk_zone_part zn
+                     WHERE zn.run_id = :run AND zn.hazard = 'onemap'
+                       AND zn.level >= 3 AND zn.geom && s.geom
+                       AND ST_Intersects(zn.geom, s.geom)) AS safe
   FROM shelter s, bounds b
   WHERE s.geom_3857 && b.search
 )

@@ -5,9 +5,9 @@ WITH bounds AS (
 ), features AS (
   SELECT ST_AsMVTGeom(v.geom_3857, b.env::box2d, 4096, 64, true) AS geom,
          v.id, v.code, v.name, v.population, v.elderly,
-         coalesce((SELECT max(zn.level) FROM risk_zone zn
-                   WHERE zn.run_id = :run AND zn.hazard = 'onemap' AND zn.detail = 2
-                     AND zn.geom_3857 && v.geom_3857 AND ST_Intersects(zn.geom_3857, v.geom_3857)), 0)
+         coalesce((SELECT max(zn.level) FROM risk_zone_part zn
+                   WHERE zn.run_id = :run AND zn.hazard = 'onemap'
+                     AND zn.geom && v.geom AND ST_Intersects(zn.geom, v.geom)), 0)
            AS level
   FROM village v, bounds b
   WHERE v.geom_3857 && b.search AND (:z >= 10 OR v.population >= :min_population)

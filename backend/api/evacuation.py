@@ -1,0 +1,77 @@
+"""Evacuation plans: POST /api/evacuation/plans, GET …/{id}, …/{id}.geojson, …/{id}.csv, …/{id}/sheet."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from backend.api.deps import current_user, operator
+from backend.db import get_session
+from backend.models import AppUser
+from backend.services.auth import audit
+from backend.services.evacuation import exports
+from backend.services.evacuation.plan import plan_evacuation
+
+router = APIRouter(prefix="/api/evacuation", tags=["evacuation"])
+
+
+class PlanRequest(BaseModel):
+    run_id: int = Field(ge=1)
+    options: dict = Field(default_factory=dict, description="policy, fleet, fleets, walk_km, …")
+
+
+@router.post("/plans", status_code=201, summary="Plan an evacuation transfer for a run (operators)")
+def create_plan(
+    body: PlanRequest, user: AppUser = Depends(operator), session: Session = Depends(get_session)
+) -> dict:
+    with session.begin():
+        result = plan_evacuation(session, body.run_id, body.options, created_by=user.id)
+        audit(
+            session,
+            user.username,
+            "evacuation_plan.create",
+            "evacuation_plan",
+            result.plan_id,
+            None,
+            {"run_id": body.run_id, "totals": result.totals},
+        )
+    return {"id": result.plan_id, "run_id": body.run_id, "totals": result.totals, "timings_s": result.timings}
+
+
+@router.get("/plans/{plan_id}.geojson", summary="Routes of a plan as GeoJSON")
+def plan_geojson(
+    plan_id: int, _: AppUser = Depends(current_user), session: Session = Depends(get_session)
+) -> dict:
+    return exports.plan_geojson(session, plan_id)
+
+
+@router.get("/plans/{plan_id}.csv", summary="Assignments of a plan as CSV", response_class=Response)
+def plan_csv(plan_id: int, _: AppUser = Depends(current_user), session: Session = Depends(get_session)):
+    return Response(
+        exports.plan_csv(session, plan_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'},
+    )
+
+
+@router.get(
+    "/plans/{plan_id}/sheet",
+    summary="Printable per-township transfer sheet (HTML, A4)",
+    response_class=HTMLResponse,
+)
+def plan_sheet(
+    plan_id: int,
+    township: str | None = Query(None, pattern=r"^\d{12}$"),
+    _: AppUser = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    return HTMLResponse(exports.plan_sheet(session, plan_id, township))
+
+
+@router.get("/plans/{plan_id}", summary="A plan: totals, assignments and the unserved by village")
+def get_plan(
+    plan_id: int = Path(ge=1), _: AppUser = Depends(current_user), session: Session = Depends(get_session)
+) -> dict:
+    return exports.plan_json(session, plan_id)
