@@ -215,7 +215,8 @@ def user_add(
     password = sys.stdin.readline().rstrip("\n")
     with Session(get_engine()) as session, session.begin():
         user = add_user(session, name, password, role)
-    out.print(f"user {user.username} added with role {user.role}")
+        username, user_role = user.username, user.role
+    out.print(f"user {username} added with role {user_role}")
 
 
 @evac_app.command("plan")

@@ -99,3 +99,29 @@ def published(loaded, engine, data_dir):
     from pipelines.run import RunInputs, run_pipeline
 
     return run_pipeline(engine, RunInputs.sample(loaded), data_dir, force=True)
+
+
+@pytest.fixture(scope="session")
+def users(database_url):
+    """A viewer, an operator and an admin (password 'correct horse')."""
+    from sqlalchemy.orm import Session
+
+    from backend.db import get_engine
+    from backend.services.auth import add_user
+
+    with Session(get_engine()) as s, s.begin():
+        for name in ("viewer", "operator", "admin"):
+            add_user(s, f"t-{name}", "correct horse", name)
+    return {name: f"t-{name}" for name in ("viewer", "operator", "admin")}
+
+
+@pytest.fixture()
+def auth(client, users):
+    """Authorization headers for a role."""
+
+    def headers(role: str) -> dict:
+        r = client.post("/api/auth/token", data={"username": users[role], "password": "correct horse"})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    return headers

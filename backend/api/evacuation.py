@@ -1,4 +1,5 @@
-"""Evacuation plans: POST /api/evacuation/plans, GET …/{id}, …/{id}.geojson, …/{id}.csv, …/{id}/sheet."""
+"""Evacuation plans: POST /api/evacuation/plans (operators); GET …/plans, …/{id}, …/{id}.geojson,
+…/{id}.csv (public, like the map); …/{id}/sheet (with phone numbers: signed-in users)."""
 
 from __future__ import annotations
 
@@ -23,55 +24,39 @@ class PlanRequest(BaseModel):
 
 
 @router.post("/plans", status_code=201, summary="Plan an evacuation transfer for a run (operators)")
-def create_plan(
-    body: PlanRequest, user: AppUser = Depends(operator), session: Session = Depends(get_session)
-) -> dict:
-    with session.begin():
-        result = plan_evacuation(session, body.run_id, body.options, created_by=user.id)
-        audit(
-            session,
-            user.username,
-            "evacuation_plan.create",
-            "evacuation_plan",
-            result.plan_id,
-            None,
-            {"run_id": body.run_id, "totals": result.totals},
-        )
+def create_plan(body: PlanRequest, user: AppUser = Depends(operator),
+                session: Session = Depends(get_session)) -> dict:
+    result = plan_evacuation(session, body.run_id, body.options, created_by=user.id)
+    audit(session, user.username, "evacuation_plan.create", "evacuation_plan", result.plan_id, None,
+          {"run_id": body.run_id, "totals": result.totals})
+    session.commit()
     return {"id": result.plan_id, "run_id": body.run_id, "totals": result.totals, "timings_s": result.timings}
 
 
+@router.get("/plans", summary="Plans, newest first (optionally of one run)")
+def list_plans(run: int | None = Query(None, ge=1), limit: int = Query(20, ge=1, le=200),
+               session: Session = Depends(get_session)) -> list[dict]:
+    return exports.list_plans(session, run, limit)
+
+
 @router.get("/plans/{plan_id}.geojson", summary="Routes of a plan as GeoJSON")
-def plan_geojson(
-    plan_id: int, _: AppUser = Depends(current_user), session: Session = Depends(get_session)
-) -> dict:
+def plan_geojson(plan_id: int, session: Session = Depends(get_session)) -> dict:
     return exports.plan_geojson(session, plan_id)
 
 
 @router.get("/plans/{plan_id}.csv", summary="Assignments of a plan as CSV", response_class=Response)
-def plan_csv(plan_id: int, _: AppUser = Depends(current_user), session: Session = Depends(get_session)):
-    return Response(
-        exports.plan_csv(session, plan_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'},
-    )
+def plan_csv(plan_id: int, session: Session = Depends(get_session)):
+    return Response(exports.plan_csv(session, plan_id), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'})
 
 
-@router.get(
-    "/plans/{plan_id}/sheet",
-    summary="Printable per-township transfer sheet (HTML, A4)",
-    response_class=HTMLResponse,
-)
-def plan_sheet(
-    plan_id: int,
-    township: str | None = Query(None, pattern=r"^\d{12}$"),
-    _: AppUser = Depends(current_user),
-    session: Session = Depends(get_session),
-):
+@router.get("/plans/{plan_id}/sheet", summary="Printable per-township transfer sheet (HTML, A4)",
+            response_class=HTMLResponse)
+def plan_sheet(plan_id: int, township: str | None = Query(None, pattern=r"^\d{12}$"),
+               _: AppUser = Depends(current_user), session: Session = Depends(get_session)):
     return HTMLResponse(exports.plan_sheet(session, plan_id, township))
 
 
 @router.get("/plans/{plan_id}", summary="A plan: totals, assignments and the unserved by village")
-def get_plan(
-    plan_id: int = Path(ge=1), _: AppUser = Depends(current_user), session: Session = Depends(get_session)
-) -> dict:
+def get_plan(plan_id: int = Path(ge=1), session: Session = Depends(get_session)) -> dict:
     return exports.plan_json(session, plan_id)

@@ -46,22 +46,22 @@ def patch_shelter(
     user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
-    with session.begin():
-        s = session.get(Shelter, shelter_id, with_for_update=True)
-        if s is None:
-            raise NotFound(f"shelter {shelter_id} does not exist")
-        if body.occupancy is None and body.status is None:
-            raise InvalidInput("give occupancy and/or status")
-        before = _shelter_json(s)
-        if body.occupancy is not None:
-            s.occupancy = body.occupancy
-        if body.status is not None:
-            s.status = body.status
-        s.updated_at = sa.func.now()
-        session.flush()
-        session.refresh(s)
-        audit(session, user.username, "shelter.update", "shelter", s.id, before, _shelter_json(s))
-        return _shelter_json(s)
+    s = session.get(Shelter, shelter_id, with_for_update=True)
+    if s is None:
+        raise NotFound(f"shelter {shelter_id} does not exist")
+    if body.occupancy is None and body.status is None:
+        raise InvalidInput("give occupancy and/or status")
+    before = _shelter_json(s)
+    if body.occupancy is not None:
+        s.occupancy = body.occupancy
+    if body.status is not None:
+        s.status = body.status
+    s.updated_at = sa.func.now()
+    session.flush()
+    session.refresh(s)
+    audit(session, user.username, "shelter.update", "shelter", s.id, before, _shelter_json(s))
+    session.commit()
+    return _shelter_json(s)
 
 
 @router.patch("/api/roads/{road_id}", summary="Close or reopen a road segment (operators)")
@@ -71,14 +71,14 @@ def patch_road(
     user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
-    with session.begin():
-        r = session.get(Road, road_id, with_for_update=True)
-        if r is None:
-            raise NotFound(f"road {road_id} does not exist")
-        before = {"id": r.id, "name": r.name, "closed": r.closed}
-        r.closed = body.closed
-        r.updated_at = sa.func.now()
-        session.flush()
-        after = {"id": r.id, "name": r.name, "closed": r.closed}
-        audit(session, user.username, "road.update", "road", r.id, before, after)
-        return after
+    r = session.get(Road, road_id, with_for_update=True)
+    if r is None:
+        raise NotFound(f"road {road_id} does not exist")
+    before = {"id": r.id, "name": r.name, "closed": r.closed}
+    r.closed = body.closed
+    r.updated_at = sa.func.now()
+    session.flush()
+    after = {"id": r.id, "name": r.name, "closed": r.closed}
+    audit(session, user.username, "road.update", "road", r.id, before, after)
+    session.commit()
+    return after

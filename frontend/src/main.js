@@ -8,7 +8,7 @@ import { RISK_LAYERS, TOGGLES, buildStyle } from './style.js';
 const state = {
   runs: [], runId: null, risk: null, relief: null, map: null, popup: null,
   visible: { onemap: true, rain: false, fire: false, geohazard: false, townships: true, villages: true,
-             shelters: true, hazard_sites: false, roads: true, routes: false, relief: true },
+             shelters: true, hazard_sites: false, roads: true, routes: true, relief: true },
   selected: null,
 };
 window.riskmap = state; // for operators' consoles and the browser tests
@@ -44,7 +44,9 @@ function renderLegend() {
     + `<li><span class="dot safe"></span>${t('shelters')} · ${t('safe')}</li>
        <li><span class="dot unsafe"></span>${t('shelters')} · ${t('unsafe')}</li>
        <li><span class="dot village"></span>${t('layerNames').villages}</li>
-       <li><span class="dot site"></span>${t('layerNames').hazard_sites}</li>`;
+       <li><span class="dot site"></span>${t('layerNames').hazard_sites}</li>
+       <li><span class="line route"></span>${t('layerNames').routes}</li>
+       <li><span class="dot unserved"></span>${t('unservedVillage')}</li>`;
 }
 
 function renderToggles() {
@@ -148,9 +150,12 @@ function shelterRow(p) {
 }
 
 function shelterPopup(p) {
+  const planned = state.planned?.[p.code] || 0;
+  const after = planned ? `<div>${t('planned')} +${fmt(planned)} → ${fmt(p.occupancy + planned)} / ${fmt(p.capacity)}</div>
+    ${occupancyBar({ occupancy: p.occupancy + planned, capacity: p.capacity })}` : '';
   return `<div class="popup"><b>${escapeHtml(p.name)}</b><div class="muted">${t('classes')[p.class] || p.class}</div>
     <div>${t('capacity')} ${fmt(p.capacity)} · ${t('occupancy')} ${fmt(p.occupancy)} · ${t('free')} ${fmt(p.free)}</div>
-    ${occupancyBar(p)}<div class="${p.safe ? 'ok' : 'warn'}">${p.safe ? t('safe') : t('unsafe')}</div></div>`;
+    ${occupancyBar(p)}${after}<div class="${p.safe ? 'ok' : 'warn'}">${p.safe ? t('safe') : t('unsafe')}</div></div>`;
 }
 
 function onMapClick(e) {
@@ -187,7 +192,14 @@ function buildMap() {
       type: 'Feature', geometry: { type: 'Point', coordinates: tw.label }, properties: { name: tw.name, code: tw.code },
     })),
   };
-  const style = buildStyle({ runId: state.runId, planId: state.planId, relief: state.relief, bounds, labels });
+  const unserved = {
+    type: 'FeatureCollection',
+    features: (state.plan?.unserved || []).map((u) => ({
+      type: 'Feature', geometry: { type: 'Point', coordinates: [u.lon, u.lat] },
+      properties: { name: u.village, persons: u.persons, reason: u.reason },
+    })),
+  };
+  const style = buildStyle({ runId: state.runId, planId: state.planId, relief: state.relief, bounds, labels, unserved });
   if (state.map) {
     state.map.setStyle(style);
     state.map.once('styledata', () => { applyVisibility(); if (state.selected) openTownship(state.selected); });
@@ -209,9 +221,21 @@ function buildMap() {
   map.on('error', (e) => { if (e?.error?.status === 0 || e?.error?.message?.includes('Failed to fetch')) showMessage(t('apiDown')); });
 }
 
+async function loadPlan(runId) {
+  state.planId = null; state.plan = null; state.planned = {};
+  if (!runId) return;
+  const plans = await getJSON(`/api/evacuation/plans?run=${runId}&limit=1`).catch(() => []);
+  if (!plans.length) return;
+  state.plan = await getJSON(`/api/evacuation/plans/${plans[0].id}`);
+  state.planId = state.plan.id;
+  for (const a of state.plan.assignments) state.planned[a.shelter_code] = (state.planned[a.shelter_code] || 0) + a.persons;
+}
+
 async function selectRun(id) {
   state.runId = id;
   state.risk = id ? await getJSON(`/api/townships/risk?run=${id}`) : null;
+  await loadPlan(id);
+  renderToggles();
   renderAsOf();
   renderSummary();
   buildMap();

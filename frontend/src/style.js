@@ -12,7 +12,7 @@ function tiles(layer, params) {
   return [`${location.origin}/tiles/${layer}/{z}/{x}/{y}.pbf${query ? `?${query}` : ''}`];
 }
 
-export function buildStyle({ runId, planId, relief, bounds, labels }) {
+export function buildStyle({ runId, planId, relief, bounds, labels, unserved }) {
   const run = runId ? { run: runId } : {};
   const sources = {
     county: { type: 'vector', tiles: tiles('county', {}), maxzoom: 14, bounds },
@@ -27,6 +27,7 @@ export function buildStyle({ runId, planId, relief, bounds, labels }) {
     if (runId) sources[h] = { type: 'vector', tiles: tiles(h, run), maxzoom: 14, bounds };
   }
   if (planId) sources.routes = { type: 'vector', tiles: tiles('routes', { plan: planId }), maxzoom: 14, bounds };
+  sources.unserved = { type: 'geojson', data: unserved || { type: 'FeatureCollection', features: [] } };
   if (relief) sources.relief = { type: 'image', url: relief.url, coordinates: relief.coordinates };
   // one label per township, at a point inside it (polygon labels would repeat on every tile)
   sources.township_labels = { type: 'geojson', data: labels || { type: 'FeatureCollection', features: [] } };
@@ -82,6 +83,8 @@ export function buildStyle({ runId, planId, relief, bounds, labels }) {
         'circle-radius': ['interpolate', ['linear'], ['get', 'capacity'], 100, 4, 7000, 10],
         'circle-color': ['case', ['get', 'safe'], '#1b8a3a', '#6b6b6b'],
         'circle-stroke-color': ['case', ['get', 'safe'], '#ffffff', '#e02020'], 'circle-stroke-width': 1.5 } },
+    { id: 'unserved', type: 'circle', source: 'unserved',
+      paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#6a1b9a', 'circle-stroke-width': 3 } },
     { id: 'townships-label', type: 'symbol', source: 'township_labels',
       layout: { 'text-field': ['get', 'name'], 'text-font': ['sans-serif'], 'text-size': 14 },
       paint: { 'text-color': '#1b1f24', 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } },
@@ -96,5 +99,5 @@ export function buildStyle({ runId, planId, relief, bounds, labels }) {
 export const TOGGLES = {
   onemap: ['onemap-fill'], rain: ['rain-fill'], fire: ['fire-fill'], geohazard: ['geohazard-fill'],
   townships: ['townships-line', 'townships-label', 'townships-warning'], villages: ['villages', 'villages-label'],
-  shelters: ['shelters'], hazard_sites: ['hazard_sites'], roads: ['roads'], routes: ['routes'], relief: ['relief'],
+  shelters: ['shelters'], hazard_sites: ['hazard_sites'], roads: ['roads'], routes: ['routes', 'unserved'], relief: ['relief'],
 };

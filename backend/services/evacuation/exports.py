@@ -64,6 +64,20 @@ def _km(r) -> float | None:
     return round(r["route_m"] / 1000, 2) if r["route_m"] is not None else None
 
 
+def list_plans(session: Session, run_id: int | None, limit: int) -> list[dict]:
+    from sqlalchemy import select
+
+    from backend.models import EvacuationPlan
+
+    q = select(EvacuationPlan).order_by(EvacuationPlan.id.desc()).limit(limit)
+    if run_id is not None:
+        q = q.where(EvacuationPlan.run_id == run_id)
+    return [
+        {"id": p.id, "run_id": p.run_id, "created_at": p.created_at, "totals": p.totals}
+        for p in session.scalars(q)
+    ]
+
+
 def plan_geojson(session: Session, plan_id: int) -> dict:
     get_plan(session, plan_id)
     feats = [
