@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -50,6 +51,8 @@ def upgrade(url: str | None = None) -> tuple[list[str], str | None, str]:
         engine = make_engine(url=url)
         try:
             with connect_or_explain(engine) as conn:
+                # migrations may rewrite large tables: no statement timeout for them
+                conn.execute(sa.text("SET statement_timeout = 0"))
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")

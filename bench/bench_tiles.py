@@ -38,14 +38,16 @@ def tiles_over(bounds, zooms):
     for z in zooms:
         n = 2**z
         x0, x1 = (int((lon + 180) / 360 * n) for lon in (west, east))
-        y0, y1 = (int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-                  for lat in (north, south))
+        y0, y1 = (
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n) for lat in (north, south)
+        )
         out += [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
     return out
 
 
-def hammer(base: str, paths: list[str], concurrency: int, threads: int = 2,
-           seconds: int = 20) -> tuple[float, float, int]:
+def hammer(
+    base: str, paths: list[str], concurrency: int, threads: int = 2, seconds: int = 20
+) -> tuple[float, float, int]:
     """One pass over ``paths`` with wrk (a C load generator: the client must not be the bottleneck
     on a 2-core machine). Returns (requests/s, p95 ms, errors).
 
@@ -54,9 +56,26 @@ def hammer(base: str, paths: list[str], concurrency: int, threads: int = 2,
     """
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
         fh.write("\n".join(paths) + "\n")
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "-s",
-                          str(ROOT / "bench" / "tiles.lua"), base, "--", fh.name, str(threads)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(ROOT / "bench" / "tiles.lua"),
+            base,
+            "--",
+            fh.name,
+            str(threads),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(fh.name)
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
     _, n, _, p95_ms, mean_ms, errors = line.split()
@@ -101,8 +120,9 @@ def main() -> None:
     engine = get_engine()
     load(SAMPLE)
     with engine.connect() as c:
-        run = c.execute(sa.text("SELECT id FROM risk_run WHERE status = 'published' "
-                                "ORDER BY id DESC LIMIT 1")).scalar()
+        run = c.execute(
+            sa.text("SELECT id FROM risk_run WHERE status = 'published' ORDER BY id DESC LIMIT 1")
+        ).scalar()
     if run is None:
         from pipelines.run import RunInputs, run_pipeline
 
@@ -110,24 +130,51 @@ def main() -> None:
     with engine.begin() as c:
         c.execute(sa.text("DROP VIEW IF EXISTS bench_onemap"))
         # a view cannot take a bound parameter; the run id is an integer we just read
-        c.execute(sa.text(f"CREATE VIEW bench_onemap AS SELECT id, level, dominant_hazard, geom "
-                          f"FROM risk_zone WHERE run_id = {int(run)} AND hazard = 'onemap' AND detail = 2"))
-        bounds = c.execute(sa.text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                                   "(SELECT ST_Extent(geom) e FROM county_outline) s")).one()
+        c.execute(
+            sa.text(
+                f"CREATE VIEW bench_onemap AS SELECT id, level, dominant_hazard, geom "
+                f"FROM risk_zone WHERE run_id = {int(run)} AND hazard = 'onemap' AND detail = 2"
+            )
+        )
+        bounds = c.execute(
+            sa.text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                "(SELECT ST_Extent(geom) e FROM county_outline) s"
+            )
+        ).one()
     tiles = tiles_over(bounds, range(lo, hi + 1))
     print(f"{len(tiles)} tiles over the county at z{lo}–{hi}, concurrency {args.concurrency}, run {run}")
 
     pg = url.replace("postgresql+psycopg://", "postgresql://")
     env = {**os.environ, "RISKMAP_DATABASE_URL": url, "RISKMAP_LOG_LEVEL": "WARNING"}
-    tenv = {**os.environ, "DATABASE_URL": pg, "TIPG_DB_SCHEMAS": '["public"]',
-            "TIPG_DB_TABLES": '["public.bench_onemap"]', "TIPG_MAX_FEATURES_PER_TILE": "100000"}
+    tenv = {
+        **os.environ,
+        "DATABASE_URL": pg,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": '["public.bench_onemap"]',
+        "TIPG_MAX_FEATURES_PER_TILE": "100000",
+    }
     servers = {
-        "riskmap": ([str(ROOT / ".venv" / "bin" / "uvicorn"), "backend.app:build", "--factory",
-                     "--port", "8731", "--log-level", "warning"], env, 8731,
-                    [f"/tiles/onemap/{z}/{x}/{y}.pbf?run={run}" for z, x, y in tiles]),
-        "tipg": ([str(TIPG), "tipg.main:app", "--port", "8732", "--log-level", "warning"], tenv, 8732,
-                 [f"/collections/public.bench_onemap/tiles/WebMercatorQuad/{z}/{x}/{y}"
-                  for z, x, y in tiles]),
+        "riskmap": (
+            [
+                str(ROOT / ".venv" / "bin" / "uvicorn"),
+                "backend.app:build",
+                "--factory",
+                "--port",
+                "8731",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            8731,
+            [f"/tiles/onemap/{z}/{x}/{y}.pbf?run={run}" for z, x, y in tiles],
+        ),
+        "tipg": (
+            [str(TIPG), "tipg.main:app", "--port", "8732", "--log-level", "warning"],
+            tenv,
+            8732,
+            [f"/collections/public.bench_onemap/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles],
+        ),
     }
     results = {}
     for name, (cmd, e, port, paths) in servers.items():
@@ -151,8 +198,10 @@ def main() -> None:
     for phase in ("cold", "warm"):
         ratio = results[("riskmap", phase)][0] / results[("tipg", phase)][0]
         target = 1.5 if phase == "cold" else 10
-        print(f"ratio riskmap / tipg, {phase}: {ratio:.2f}× requests/s (target ≥ {target}×); "
-              f"p95 {results[('riskmap', phase)][1]:.1f} vs {results[('tipg', phase)][1]:.1f} ms")
+        print(
+            f"ratio riskmap / tipg, {phase}: {ratio:.2f}× requests/s (target ≥ {target}×); "
+            f"p95 {results[('riskmap', phase)][1]:.1f} vs {results[('tipg', phase)][1]:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -446,6 +446,7 @@ def publish(
     try:
         files = write_rasters(result, tmp)
         with engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # a batch job, not a request
             run_id = conn.execute(
                 sa.text(
                     "INSERT INTO risk_run (status, inputs_checksum, valid_from, valid_to, params, "

@@ -24,18 +24,29 @@ class PlanRequest(BaseModel):
 
 
 @router.post("/plans", status_code=201, summary="Plan an evacuation transfer for a run (operators)")
-def create_plan(body: PlanRequest, user: AppUser = Depends(operator),
-                session: Session = Depends(get_session)) -> dict:
+def create_plan(
+    body: PlanRequest, user: AppUser = Depends(operator), session: Session = Depends(get_session)
+) -> dict:
     result = plan_evacuation(session, body.run_id, body.options, created_by=user.id)
-    audit(session, user.username, "evacuation_plan.create", "evacuation_plan", result.plan_id, None,
-          {"run_id": body.run_id, "totals": result.totals})
+    audit(
+        session,
+        user.username,
+        "evacuation_plan.create",
+        "evacuation_plan",
+        result.plan_id,
+        None,
+        {"run_id": body.run_id, "totals": result.totals},
+    )
     session.commit()
     return {"id": result.plan_id, "run_id": body.run_id, "totals": result.totals, "timings_s": result.timings}
 
 
 @router.get("/plans", summary="Plans, newest first (optionally of one run)")
-def list_plans(run: int | None = Query(None, ge=1), limit: int = Query(20, ge=1, le=200),
-               session: Session = Depends(get_session)) -> list[dict]:
+def list_plans(
+    run: int | None = Query(None, ge=1),
+    limit: int = Query(20, ge=1, le=200),
+    session: Session = Depends(get_session),
+) -> list[dict]:
     return exports.list_plans(session, run, limit)
 
 
@@ -46,14 +57,24 @@ def plan_geojson(plan_id: int, session: Session = Depends(get_session)) -> dict:
 
 @router.get("/plans/{plan_id}.csv", summary="Assignments of a plan as CSV", response_class=Response)
 def plan_csv(plan_id: int, session: Session = Depends(get_session)):
-    return Response(exports.plan_csv(session, plan_id), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'})
+    return Response(
+        exports.plan_csv(session, plan_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'},
+    )
 
 
-@router.get("/plans/{plan_id}/sheet", summary="Printable per-township transfer sheet (HTML, A4)",
-            response_class=HTMLResponse)
-def plan_sheet(plan_id: int, township: str | None = Query(None, pattern=r"^\d{12}$"),
-               _: AppUser = Depends(current_user), session: Session = Depends(get_session)):
+@router.get(
+    "/plans/{plan_id}/sheet",
+    summary="Printable per-township transfer sheet (HTML, A4)",
+    response_class=HTMLResponse,
+)
+def plan_sheet(
+    plan_id: int,
+    township: str | None = Query(None, pattern=r"^\d{12}$"),
+    _: AppUser = Depends(current_user),
+    session: Session = Depends(get_session),
+):
     return HTMLResponse(exports.plan_sheet(session, plan_id, township))
 
 

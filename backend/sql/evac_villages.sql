@@ -7,7 +7,9 @@ SELECT v.id, v.code, v.name, v.population, v.elderly, t.id AS township_id, t.cod
                    AND z.geom && v.geom AND ST_Intersects(z.geom, v.geom)), 0) AS level,
        coalesce((SELECT sum(h.threatened_people) FROM hazard_site h
                  WHERE (h.village_id = v.id
-                        OR ST_DWithin(h.geom::geography, v.geom::geography, h.threat_radius_m))
+                        -- index prefilter in degrees (threat radii stay under 600 m), then metres
+                        OR (ST_DWithin(h.geom, v.geom, 0.006)
+                            AND ST_DWithin(h.geom::geography, v.geom::geography, h.threat_radius_m)))
                    AND EXISTS (SELECT 1 FROM risk_zone_part z
                                WHERE z.run_id = :run AND z.hazard = 'geohazard'
                                  AND z.level >= :site_level AND z.geom && h.geom

@@ -117,3 +117,11 @@ def test_results_are_deterministic():
     demand = [core.Demand(i, int(p), int(p) // 4) for i, p in enumerate(rng.integers(10, 400, 12))]
     cap = rng.integers(50, 400, 6)
     assert core.allocate(demand, cap, minutes).flows == core.allocate(demand, cap, minutes).flows
+
+
+def test_pruning_to_the_nearest_shelters_never_leaves_people_unserved():
+    # one village, 30 shelters of 10 places; the nearest 25 are not enough for 280 people
+    minutes = np.arange(1.0, 31.0)[None, :]
+    a = core.allocate([core.Demand(1, 280, 0)], np.full(30, 10), minutes, candidates=25)
+    assert a.unserved == {}
+    assert sum(p for _, _, p, _ in a.flows) == 280

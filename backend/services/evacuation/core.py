@@ -154,6 +154,12 @@ def travel_matrix(
         minutes[i] = best + village_access[i] + shelter_access
         minutes[i, shelter_nodes < 0] = np.inf
 
+    edge_of = {
+        (min(int(a), int(b)), max(int(a), int(b))): k
+        for k, (a, b) in enumerate(zip(net.u, net.v, strict=True))
+        if not net.forbidden[k]
+    }
+
     def route(i: int, j: int) -> Route:
         node = int(village_nodes[i])
         edges: list[int] = []
@@ -161,19 +167,11 @@ def travel_matrix(
             e = int(via[i, j])
             edges.append(e)
             node = int(net.v[e] if net.u[e] == node else net.u[e])
-        lookup = {}
         while node != shelter_nodes[j]:
             prev = int(pred[j, node])
             if prev < 0:
                 break
-            key = (min(node, prev), max(node, prev))
-            if not lookup:
-                lookup = {
-                    (min(int(a), int(b)), max(int(a), int(b))): k
-                    for k, (a, b) in enumerate(zip(net.u, net.v, strict=True))
-                    if not net.forbidden[k]
-                }
-            edges.append(lookup[key])
+            edges.append(edge_of[(min(node, prev), max(node, prev))])
             node = prev
         metres = float(net.length_m[edges].sum()) if edges else 0.0
         return Route(float(minutes[i, j]), metres, edges)
@@ -191,7 +189,28 @@ class Allocation:
 def allocate(
     demand: list[Demand], remaining: np.ndarray, minutes: np.ndarray, candidates: int = 25
 ) -> Allocation:
-    """Min-cost flow: minimum total person-minutes within capacities, unserved at a high cost.
+    """Min-cost flow over each village's nearest ``candidates`` shelters, widened (×4) and solved
+    again while someone is left unserved who could still reach a shelter with room — so pruning
+    never costs a place, only the search for it (see :func:`_allocate`)."""
+    k = max(1, candidates)
+    n = minutes.shape[1] if minutes.ndim == 2 else 0
+    while True:
+        result = _allocate(demand, remaining, minutes, k)
+        if not result.unserved or k >= n:
+            return result
+        used = np.zeros(n, dtype=np.int64)
+        for _, j, p, _ in result.flows:
+            used[j] += p
+        room = (remaining - used) > 0
+        if not any((np.isfinite(minutes[i]) & room).any() for i in result.unserved):
+            return result
+        k = min(n, k * 4)
+
+
+def _allocate(
+    demand: list[Demand], remaining: np.ndarray, minutes: np.ndarray, candidates: int
+) -> Allocation:
+    """One min-cost flow: minimum total person-minutes within capacities, unserved at a high cost.
 
     Parameters
     ----------
