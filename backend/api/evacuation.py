@@ -78,6 +78,16 @@ def plan_sheet(
     return HTMLResponse(exports.plan_sheet(session, plan_id, township))
 
 
+@router.get(
+    "/plans/{plan_id}/changes",
+    summary="What changed against an earlier plan (default: the previous plan of the same run)",
+)
+def plan_changes(
+    plan_id: int, against: int | None = Query(None, ge=1), session: Session = Depends(get_session)
+) -> dict:
+    return exports.plan_changes(session, plan_id, against)
+
+
 @router.get("/plans/{plan_id}", summary="A plan: totals, assignments and the unserved by village")
 def get_plan(plan_id: int = Path(ge=1), session: Session = Depends(get_session)) -> dict:
     return exports.plan_json(session, plan_id)

@@ -90,6 +90,25 @@ function renderSummary() {
       <span>${t('peopleOrange')} <b id="people-orange">${fmt(orange)}</b></span></div>`;
 }
 
+function renderPlan() {
+  const section = $('plan-section');
+  const p = state.plan;
+  section.hidden = !p;
+  if (!p) return;
+  const tt = p.totals;
+  const text = t('planSummary')({ id: p.id, to: fmt(tt.people_to_move), elderly: fmt(tt.elderly_to_move),
+    assigned: fmt(tt.assigned), unserved: fmt(tt.unserved), trips: fmt(tt.trips), finish: fmt(Math.round(tt.finish_minutes)) });
+  const ch = state.changes;
+  let changes = '';
+  if (ch && ch.against) {
+    changes = ch.villages.length
+      ? `<p>${t('changes')(ch.villages.length, ch.against)}</p><ul class="changes">${ch.villages.slice(0, 8)
+        .map((v) => `<li>${escapeHtml(v.township)} · ${escapeHtml(v.village)}</li>`).join('')}</ul>`
+      : `<p class="muted">${t('noChanges')}</p>`;
+  }
+  $('plan').innerHTML = `<p>${text}</p>${changes}`;
+}
+
 function renderAsOf() {
   const run = state.runs.find((r) => r.id === state.runId);
   $('asof').textContent = run ? t('asOf')(beijing(run.valid_from), beijing(run.valid_to), run.id) : '';
@@ -228,6 +247,7 @@ async function loadPlan(runId) {
   if (!plans.length) return;
   state.plan = await getJSON(`/api/evacuation/plans/${plans[0].id}`);
   state.planId = state.plan.id;
+  state.changes = await getJSON(`/api/evacuation/plans/${state.planId}/changes`).catch(() => null);
   for (const a of state.plan.assignments) state.planned[a.shelter_code] = (state.planned[a.shelter_code] || 0) + a.persons;
 }
 
@@ -238,6 +258,7 @@ async function selectRun(id) {
   renderToggles();
   renderAsOf();
   renderSummary();
+  renderPlan();
   buildMap();
 }
 
@@ -266,7 +287,7 @@ async function start() {
 $('run-select').addEventListener('change', (e) => selectRun(Number(e.target.value)));
 $('lang-toggle').addEventListener('click', () => {
   setLang(lang() === 'zh' ? 'en' : 'zh');
-  translateStatic(); renderLegend(); renderToggles(); renderSummary(); renderAsOf(); renderRunSelect();
+  translateStatic(); renderLegend(); renderToggles(); renderSummary(); renderAsOf(); renderRunSelect(); renderPlan();
   if (state.selected) openTownship(state.selected);
 });
 $('township-close').addEventListener('click', () => {

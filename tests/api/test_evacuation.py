@@ -98,6 +98,9 @@ def test_closing_a_road_changes_the_next_plan(plan, client, auth, engine, publis
     assert r.status_code == 200 and r.json()["closed"] is True
     try:
         again = client.post("/api/evacuation/plans", json={"run_id": published.run_id}, headers=h).json()
+        changes = client.get(f"/api/evacuation/plans/{again['id']}/changes?against={plan['id']}").json()
+        assert changes["against"] == plan["id"] and changes["villages"]  # someone takes another way
+        assert all(v["before"] != v["after"] for v in changes["villages"])
         with engine.connect() as c:
             road = c.execute(
                 sa.text("SELECT ST_AsBinary(geom) FROM road WHERE id = :r"), {"r": used}

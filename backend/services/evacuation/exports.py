@@ -181,3 +181,56 @@ def plan_sheet(session: Session, plan_id: int, township: str | None = None) -> s
         out.append("</tbody></table>")
     out.append("</body></html>")
     return "".join(out)
+
+
+def plan_changes(session: Session, plan_id: int, against: int | None = None) -> dict:
+    """What changed against an earlier plan (default: the previous plan of the same run): villages
+    sent elsewhere, in other numbers or by another route (minutes), and the change in totals."""
+    from sqlalchemy import select
+
+    from backend.models import EvacuationPlan
+
+    plan = get_plan(session, plan_id)
+    if against is None:
+        against = session.scalar(
+            select(EvacuationPlan.id)
+            .where(EvacuationPlan.run_id == plan.run_id, EvacuationPlan.id < plan_id)
+            .order_by(EvacuationPlan.id.desc())
+            .limit(1)
+        )
+    if against is None:
+        return {"plan": plan_id, "against": None, "villages": [], "totals": {}}
+    old = get_plan(session, against)
+
+    def by_village(pid):
+        out: dict[str, dict] = {}
+        for r in plan_rows(session, pid):
+            v = out.setdefault(
+                r["village_code"], {"village": r["village"], "township": r["township"], "to": {}}
+            )
+            minutes = round(r["minutes"], 1) if r["minutes"] is not None else None
+            v["to"][r["shelter_code"] or "unserved"] = {"persons": r["persons"], "minutes": minutes}
+        return out
+
+    now, before = by_village(plan_id), by_village(against)
+    changed = []
+    for code in sorted(set(now) | set(before)):
+        a, b = before.get(code, {}).get("to", {}), now.get(code, {}).get("to", {})
+        if a != b:
+            info = now.get(code) or before.get(code)
+            changed.append(
+                {
+                    "village_code": code,
+                    "village": info["village"],
+                    "township": info["township"],
+                    "before": a,
+                    "after": b,
+                }
+            )
+    numeric = [k for k, v in plan.totals.items() if isinstance(v, int | float)]
+    deltas = {
+        k: round(plan.totals[k] - old.totals.get(k, 0), 1)
+        for k in numeric
+        if plan.totals[k] != old.totals.get(k, 0)
+    }
+    return {"plan": plan_id, "against": against, "villages": changed, "totals": deltas}
