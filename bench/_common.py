@@ -22,3 +22,26 @@ def use_bench_database(name: str) -> str:
     db.get_engine.cache_clear()
     upgrade()
     return url
+
+
+def sample_run(sample) -> int:
+    """Load a sample directory into the bench database and return its latest published run,
+    computing one if there is none."""
+    import tempfile
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from backend.db import get_engine
+    from pipelines.run import RunInputs, run_pipeline
+    from sample_data.load import load
+
+    engine = get_engine()
+    load(Path(sample))
+    with engine.connect() as c:
+        run = c.execute(sa.text("SELECT id FROM risk_run WHERE status = 'published' "
+                                "ORDER BY id DESC LIMIT 1")).scalar()
+    if run is None:
+        with tempfile.TemporaryDirectory() as d:
+            run = run_pipeline(engine, RunInputs.sample(Path(sample)), Path(d)).run_id
+    return run

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import use_bench_database  # noqa: E402
+from bench._common import sample_run, use_bench_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,24 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def bench(db: str, sample: Path, label: str) -> None:
     use_bench_database(db)
     import numpy as np
-    import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
     from backend.db import get_engine
     from backend.services.evacuation import core, exports
     from backend.services.evacuation.plan import build, parse_options, plan_evacuation
-    from pipelines.run import RunInputs, run_pipeline
-    from sample_data.load import load
 
     engine = get_engine()
-    load(sample)
-    with engine.connect() as c:
-        run = c.execute(
-            sa.text("SELECT id FROM risk_run WHERE status = 'published' ORDER BY id DESC LIMIT 1")
-        ).scalar()
-    if run is None:
-        with tempfile.TemporaryDirectory() as d:
-            run = run_pipeline(engine, RunInputs.sample(sample), Path(d)).run_id
+    run = sample_run(sample)
     with Session(engine) as s:
         plan_evacuation(s, run, {})  # warm-up (imports, caches)
         s.rollback()

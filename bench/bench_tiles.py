@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import use_bench_database  # noqa: E402
+from bench._common import sample_run, use_bench_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -115,18 +115,8 @@ def main() -> None:
     import sqlalchemy as sa
 
     from backend.db import get_engine
-    from sample_data.load import load
-
     engine = get_engine()
-    load(SAMPLE)
-    with engine.connect() as c:
-        run = c.execute(
-            sa.text("SELECT id FROM risk_run WHERE status = 'published' ORDER BY id DESC LIMIT 1")
-        ).scalar()
-    if run is None:
-        from pipelines.run import RunInputs, run_pipeline
-
-        run = run_pipeline(engine, RunInputs.sample(SAMPLE), ROOT / "data" / "bench").run_id
+    run = sample_run(SAMPLE)
     with engine.begin() as c:
         c.execute(sa.text("DROP VIEW IF EXISTS bench_onemap"))
         # a view cannot take a bound parameter; the run id is an integer we just read
