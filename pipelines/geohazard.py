@@ -63,14 +63,21 @@ class TriggerThresholds:
     )
 
 
-def slope_deg(dem: np.ndarray, cell_m: float) -> np.ndarray:
-    """Slope in degrees by Horn's method; edges use the nearest cells (no NaN border)."""
+def horn_gradients(dem: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """dz/dx (eastward) and dz/dy (southward, along rows) by Horn's (1981) 3×3 differences;
+    edges use the nearest cells (no NaN border)."""
     z = np.pad(dem.astype(np.float64), 1, mode="edge")
     a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
     d, f = z[1:-1, :-2], z[1:-1, 2:]
     g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
     dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * cell_m)
     dzdy = ((g + 2 * h + i) - (a + 2 * b + c)) / (8 * cell_m)
+    return dzdx, dzdy
+
+
+def slope_deg(dem: np.ndarray, cell_m: float) -> np.ndarray:
+    """Slope in degrees by Horn's method."""
+    dzdx, dzdy = horn_gradients(dem, cell_m)
     return np.degrees(np.arctan(np.hypot(dzdx, dzdy))).astype(np.float32)
 
 

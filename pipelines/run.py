@@ -346,12 +346,10 @@ def _township_stats(layers: xr.Dataset, grid: Grid, places: Places) -> pd.DataFr
         shares = zonal.level_shares(lv, grid, towns, "id")
         exposed = zonal.exposed_people(lv, grid, places.villages, "township_id")
         exposed = exposed.reindex(towns.id.values, fill_value=0)
-        dominant_by_town = {}
-        if hazard == "onemap":
-            dom = zonal.level_shares(
+        if hazard == "onemap":  # shares of each (level, dominant hazard) code: level * 8 + code
+            by_code = zonal.level_shares(
                 np.where(lv > 0, lv * 8 + layers["dominant"].values, 0), grid, towns, "id"
             )
-            dominant_by_town = dom
         for tid in towns.id.values:
             s, e = shares.loc[tid], exposed.loc[tid]
             level = zonal.township_level(s, e)
@@ -360,16 +358,10 @@ def _township_stats(layers: xr.Dataset, grid: Grid, places: Places) -> pd.DataFr
                 dominant = hazard if level else None
             elif level:
                 # the hazard giving most of the township's area at its level
-                best, best_share = None, -1.0
-                for code, hz in CODE_HAZARD.items():
-                    share = (
-                        dominant_by_town.loc[tid].get(f"share_{level * 8 + code}", 0.0)
-                        if f"share_{level * 8 + code}" in dominant_by_town.columns
-                        else 0.0
-                    )
-                    if share > best_share:
-                        best, best_share = hz, share
-                dominant = best
+                row = by_code.loc[tid]
+                dominant = max(
+                    CODE_HAZARD.items(), key=lambda item: row.get(f"share_{level * 8 + item[0]}", 0.0)
+                )[1]
             rows.append(
                 {
                     "township_id": int(tid),

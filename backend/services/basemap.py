@@ -17,6 +17,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
 from backend.errors import NotFound
+from pipelines.geohazard import horn_gradients
 
 _lock = threading.Lock()
 #: elevation (m) → RGB, a muted hypsometric tint
@@ -32,13 +33,7 @@ TINT = [
 
 def hillshade(dem: np.ndarray, cell_m: float, azimuth: float = 315.0, altitude: float = 45.0) -> np.ndarray:
     """Lambertian hillshade 0..1 (Horn gradients), light from the north-west."""
-    z = np.pad(dem, 1, mode="edge")
-    dzdx = ((z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])) / (
-        8 * cell_m
-    )
-    dzdy = ((z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:])) / (
-        8 * cell_m
-    )
+    dzdx, dzdy = horn_gradients(dem, cell_m)
     slope = np.arctan(np.hypot(dzdx, dzdy))
     aspect = np.arctan2(dzdy, -dzdx)
     az, alt = np.radians(360.0 - azimuth + 90.0), np.radians(altitude)

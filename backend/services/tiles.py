@@ -226,7 +226,6 @@ class TileService:
         self._plans: set[int] = set()
         self._latest: tuple[float, int | None] = (0.0, None)
         self._versions: dict[tuple[str, ...], tuple[float, str]] = {}
-        self._lock = threading.Lock()
 
     # ---- what a tile depends on --------------------------------------------------------------
     def resolve_run(self, conn, run: int | None) -> tuple[int | None, bool]:

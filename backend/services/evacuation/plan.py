@@ -171,7 +171,7 @@ def plan_evacuation(
 
     t = time.perf_counter()
     progress.stage("routes and vehicles", 1)
-    plan = EvacuationPlan(run_id=run_id, params=core_json(opts), totals={}, created_by=created_by)
+    plan = EvacuationPlan(run_id=run_id, params=options_json(opts), totals={}, created_by=created_by)
     session.add(plan)
     session.flush()
     legs_by_town: dict[str, list[tuple[int, float]]] = {}
@@ -249,10 +249,6 @@ def plan_evacuation(
     session.flush()
     progress.advance()
     return PlanResult(plan.id, totals, {k: round(v, 3) for k, v in timings.items()})
-
-
-def core_json(opts: core.Options) -> dict:
-    return options_json(opts)
 
 
 def get_plan(session: Session, plan_id: int) -> EvacuationPlan:
