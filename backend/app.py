@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import auth, basemap, evacuation, health, places, runs, shelters, tiles, townships
+from backend.api import (
+    acks,
+    admin,
+    auth,
+    basemap,
+    evacuation,
+    health,
+    places,
+    runs,
+    shelters,
+    tiles,
+    townships,
+    warnings,
+)
 from backend.config import Settings, get_settings
 from backend.db import make_engine
 from backend.errors import install_handlers
@@ -52,12 +69,29 @@ class AccessLog:
             )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now, worker: bool = False
+) -> FastAPI:
+    """The service. ``clock`` answers "now" for warnings and acks (tests inject one);
+    ``worker`` runs the dispatch worker (procrastinate) in the same event loop."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        task = None
+        if worker:
+            from backend.services.dispatch.queue import run_worker_async
+
+            task = asyncio.create_task(run_worker_async(settings))
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -67,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
     app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
@@ -83,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(shelters.router)
     app.include_router(evacuation.router)
     app.include_router(places.router)
+    app.include_router(warnings.router)
+    app.include_router(acks.router)
+    app.include_router(admin.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app
@@ -93,3 +131,10 @@ def build() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
+
+
+def build_with_worker() -> FastAPI:
+    """The service with the dispatch worker in the same process (``riskmap serve``'s default)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings, worker=True)

@@ -24,6 +24,8 @@ user_app = typer.Typer(help="Users of the service.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 evac_app = typer.Typer(help="Evacuation transfer plans.", no_args_is_help=True)
 app.add_typer(evac_app, name="evac")
+warn_app = typer.Typer(help="Graded warnings.", no_args_is_help=True)
+app.add_typer(warn_app, name="warn")
 pipeline_app = typer.Typer(help="Hazard pipelines and risk runs.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
 
@@ -287,21 +289,89 @@ def serve(
     host: str = typer.Option(None, help="default RISKMAP_HOST or 127.0.0.1"),
     port: int = typer.Option(None, help="default RISKMAP_PORT or 8000"),
     workers: int = typer.Option(1, help="worker processes"),
+    worker: bool = typer.Option(True, help="also run the dispatch worker (sends warnings) in-process"),
 ) -> None:
-    """Serve the API and the one-map page."""
+    """Serve the API and the one-map page (and, by default, send queued warning messages)."""
     import uvicorn
 
     from backend.config import get_settings
 
     settings = get_settings()
     uvicorn.run(
-        "backend.app:build",
+        "backend.app:build_with_worker" if worker else "backend.app:build",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         log_config=None,
     )
+
+
+@app.command("worker")
+@clear_errors
+def worker(
+    concurrency: int = typer.Option(None, help="jobs at once (default RISKMAP_WORKER_CONCURRENCY)"),
+    once: bool = typer.Option(False, help="work through the jobs due now, then stop"),
+) -> None:
+    """Send queued warning messages (with retries) and chase unacknowledged ones (procrastinate)."""
+    from backend.config import get_settings
+    from backend.logs import configure_logging
+    from backend.services.dispatch.queue import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    run_worker(settings, wait=not once, concurrency=concurrency)
+
+
+@warn_app.command("propose")
+@clear_errors
+def warn_propose(
+    run: int = typer.Option(..., help="risk run id"),
+    min_level: int = typer.Option(2, min=1, max=4, help="1 blue, 2 yellow, 3 orange, 4 red"),
+    user: str = typer.Option(..., help="the operator drafting them (audit log)"),
+) -> None:
+    """Draft warnings from a run: one per township and hazard at or above --min-level."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from backend.config import get_settings
+    from backend.db import make_engine
+    from backend.errors import NotFound
+    from backend.models import AppUser
+    from backend.services.warnings import propose_from_run
+
+    settings = get_settings()
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        actor = session.scalar(sa.select(AppUser).where(AppUser.username == user))
+        if actor is None:
+            raise NotFound(f"no user {user!r}: add one with riskmap user add")
+        result = propose_from_run(session, settings, run, min_level, actor, datetime.now(UTC))
+        session.commit()
+        for w in result["created"]:
+            out.print(f"  draft {w.id}: {w.headline}")
+        out.print(f"{len(result['created'])} drafts, {len(result['skipped'])} skipped (already warned)")
+
+
+@warn_app.command("chase")
+@clear_errors
+def warn_chase() -> None:
+    """One round of chasing now: expire, resend to the silent, escalate (the worker does this every minute)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from backend.config import get_settings
+    from backend.db import make_engine
+    from backend.services.escalation import chase_overdue
+
+    settings = get_settings()
+    with Session(make_engine(settings)) as session:
+        result = chase_overdue(session, settings, datetime.now(UTC))
+        session.commit()
+    out.print(", ".join(f"{k} {v}" for k, v in result.items()))
 
 
 def main() -> None:  # pragma: no cover

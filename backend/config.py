@@ -41,6 +41,47 @@ class Settings(BaseSettings):
     #: directory with index.html and src/ of the one-map page
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend"
 
+    # ---- warnings and their dissemination ---------------------------------------------------
+    #: the address people reach this service at: acknowledgement links and CAP links use it
+    public_url: str = "http://127.0.0.1:8000"
+    #: who issues warnings (CAP senderName, message signatures)
+    issuer_name: str = "县应急管理局"
+    #: CAP <sender>: a globally unique address of the issuing office
+    cap_sender: str = "emergency-bureau@riskmap.invalid"
+    #: how a person is reached: the first channel in this order their record allows
+    #: (email needs an address, sms a phone number, webhook a configured webhook_url)
+    person_channels: str = "email,sms"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "riskmap@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    #: messaging gateway (e.g. the bureau's app push service) that receives signed JSON
+    webhook_url: str | None = None
+    #: HMAC-SHA256 key for webhook signatures (default: derived from the secret key)
+    webhook_secret: str | None = None
+    webhook_timeout_s: float = 10.0
+    #: "logging", or "module:Class" of an SmsProvider / BroadcastProvider
+    sms_provider: str = "logging"
+    broadcast_provider: str = "logging"
+    #: minutes a recipient has to acknowledge, by level (4 red … 1 blue); at the deadline the
+    #: message is sent again, after a second deadline the silence is escalated
+    ack_deadlines_min: dict[int, int] = {4: 15, 3: 30, 2: 60, 1: 120}
+    #: retries of a failed send: waits base, 2·base, 4·base … capped, at most max_attempts tries
+    dispatch_backoff_s: float = 10.0
+    dispatch_backoff_cap_s: float = 900.0
+    dispatch_max_attempts: int = 10
+    #: jobs a worker runs at once
+    worker_concurrency: int = 8
+    #: validity of a proposal whose run's window has already ended (replays, exercises)
+    default_validity_h: int = 24
+
+    @property
+    def channel_order(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.person_channels.split(",") if c.strip())
+
     @property
     def sample_dir(self) -> Path:
         return self.data_dir / "sample"

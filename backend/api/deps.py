@@ -21,6 +21,15 @@ def current_user(
     return user_from_token(session, request.app.state.settings, token)
 
 
+def optional_user(
+    request: Request, token: str | None = Depends(oauth2), session: Session = Depends(get_session)
+) -> AppUser | None:
+    """The signed-in user, or None without a token (a bad token is still 401)."""
+    if not token:
+        return None
+    return user_from_token(session, request.app.state.settings, token)
+
+
 def operator(user: AppUser = Depends(current_user)) -> AppUser:
     require(user, "operator")
     return user

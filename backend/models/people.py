@@ -31,6 +31,8 @@ class Recipient(Base):
     village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("village.id"), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     email: Mapped[str | None] = mapped_column(sa.Text)
+    #: inactive recipients keep their history but receive nothing
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class AppUser(Base):

@@ -11,7 +11,9 @@ from backend.models.base import HAZARDS, Base, in_list, level_check
 WARNING_STATUSES = ("draft", "issued", "updated", "cancelled", "expired")
 CHANNELS = ("email", "sms", "webhook", "broadcast")
 DELIVERY_STATUSES = ("pending", "sent", "delivered", "failed", "acknowledged")
-OUTBOX_STATUSES = ("pending", "sent", "failed", "dead")
+#: failed: refused for good by the channel; dead: retries exhausted; skipped: no longer needed
+OUTBOX_STATUSES = ("pending", "sent", "failed", "dead", "skipped")
+OUTBOX_KINDS = ("alert", "resend", "escalation", "cancel_notice")
 
 
 class Warning(Base):  # noqa: A001 - the domain's word
@@ -55,6 +57,7 @@ class Delivery(Base):
         in_list("status", DELIVERY_STATUSES),
         sa.CheckConstraint("attempts >= 0", name="attempts_nonneg"),
         sa.UniqueConstraint("warning_id", "recipient_id", "channel"),
+        sa.Index("ix_delivery_warning_status", "warning_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     warning_id: Mapped[int] = mapped_column(sa.ForeignKey("warning.id", ondelete="CASCADE"), index=True)
@@ -68,13 +71,19 @@ class Delivery(Base):
     delivered_at = mapped_column(sa.DateTime(timezone=True))
     acked_at = mapped_column(sa.DateTime(timezone=True))
     escalated_at = mapped_column(sa.DateTime(timezone=True))
+    #: when the unacknowledged message was sent again at its deadline
+    resent_at = mapped_column(sa.DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    #: "page" (the mobile page's button) or "api"
+    acked_via: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         in_list("status", OUTBOX_STATUSES),
+        in_list("kind", OUTBOX_KINDS),
         sa.CheckConstraint("attempts >= 0", name="attempts_nonneg"),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     )
@@ -87,3 +96,12 @@ class Outbox(Base):
     next_attempt_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    sent_at = mapped_column(sa.DateTime(timezone=True))
+    warning_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("warning.id", ondelete="CASCADE"), index=True
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("delivery.id", ondelete="CASCADE"), index=True
+    )
+    #: the procrastinate job that sends it
+    job_id: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -14,7 +14,7 @@ from pwdlib import PasswordHash
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
-from backend.errors import Conflict, InvalidInput, RiskmapError
+from backend.errors import Conflict, InvalidInput, NotFound, RiskmapError
 from backend.models import AppUser, AuditLog
 from backend.models.people import USER_ROLES
 
@@ -45,17 +45,42 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def add_user(session: Session, username: str, password: str, role: str) -> AppUser:
+def add_user(session: Session, username: str, password: str, role: str, actor: str = "cli") -> AppUser:
     if role not in USER_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
-    if len(password) < 8:
-        raise InvalidInput("the password must have at least 8 characters")
+    check_password(password)
     if session.scalar(sa.select(AppUser).where(AppUser.username == username)):
         raise Conflict(f"user {username!r} exists already")
     user = AppUser(username=username, password_hash=_hasher.hash(password), role=role, active=True)
     session.add(user)
     session.flush()
-    audit(session, "cli", "user.add", "app_user", user.id, None, {"username": username, "role": role})
+    audit(session, actor, "user.add", "app_user", user.id, None, {"username": username, "role": role})
+    return user
+
+
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("the password must have at least 8 characters")
+
+
+def update_user(session: Session, username: str, changes: dict, actor: str) -> AppUser:
+    """Change a user's role, activity or password (admins)."""
+    user = session.scalar(sa.select(AppUser).where(AppUser.username == username).with_for_update())
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    before = {"role": user.role, "active": user.active}
+    if "role" in changes:
+        if changes["role"] not in USER_ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
+        user.role = changes["role"]
+    if "active" in changes:
+        user.active = bool(changes["active"])
+    if changes.get("password"):
+        check_password(changes["password"])
+        user.password_hash = _hasher.hash(changes["password"])
+    session.flush()
+    after = {"role": user.role, "active": user.active, "password_changed": bool(changes.get("password"))}
+    audit(session, actor, "user.update", "app_user", user.id, before, after)
     return user
 
 

@@ -1,0 +1,213 @@
+"""叫应: acknowledgement tokens, acknowledging, and the per-warning delivery report.
+
+A token is HMAC-SHA256(secret key, "ack:<delivery id>"), base64url: unguessable without the
+service's secret, recomputable by the sender at send time, and stored only as its SHA-256.
+Acknowledging twice is harmless (the first time stands); a token of a warning that was
+cancelled, replaced by an update or has expired no longer works (410 Gone, saying why).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.errors import NotFound, RiskmapError
+from pipelines.levels import LEVELS
+
+
+class Gone(RiskmapError):
+    status = 410
+    title = "Gone"
+
+
+def ack_token(secret: bytes, delivery_id: int) -> str:
+    mac = hmac.new(secret, f"ack:{delivery_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def deadline_min(settings: Settings, level: int) -> int:
+    return int(settings.ack_deadlines_min.get(level, 60))
+
+
+def deadlines_array(settings: Settings) -> list[int]:
+    """Minutes by level, 1-based for SQL (``(:deadlines)[w.level]``)."""
+    return [deadline_min(settings, lv) for lv in (1, 2, 3, 4)]
+
+
+ACK = sa.text(
+    """
+    UPDATE delivery d
+    SET acked_at = :now, status = 'acknowledged', acked_via = :via
+    FROM warning w
+    WHERE d.ack_token_hash = :h AND d.acked_at IS NULL
+      AND w.id = d.warning_id AND w.status = 'issued' AND w.expires > :now
+    RETURNING d.id, d.warning_id, d.acked_at
+    """
+)
+
+LOOKUP = sa.text(
+    """
+    SELECT d.id, d.warning_id, d.acked_at, w.status, w.expires, w.cancelled_at, w.headline, w.hazard,
+           w.level, w.instruction, w.issued_at,
+           (SELECT n.id FROM warning n WHERE n.references_id = w.id ORDER BY n.id DESC LIMIT 1) AS newer,
+           r.name AS recipient, r.title, coalesce(vt.name, rt.name) AS township, v.name AS village
+    FROM delivery d
+    JOIN warning w ON w.id = d.warning_id
+    LEFT JOIN recipient r ON r.id = d.recipient_id
+    LEFT JOIN village v ON v.id = coalesce(d.village_id, r.village_id)
+    LEFT JOIN township vt ON vt.id = v.township_id
+    LEFT JOIN township rt ON rt.id = r.township_id
+    WHERE d.ack_token_hash = :h
+    """
+)
+
+
+def plausible(token: str) -> bool:
+    return 20 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def ack_state(session: Session, token: str, now: datetime) -> dict:
+    """What the acknowledgement page shows for a token, without acknowledging."""
+    row = session.execute(LOOKUP, {"h": token_hash(token)}).first() if plausible(token) else None
+    if row is None:
+        raise NotFound("unknown acknowledgement link: check that the whole link was opened")
+    lv = LEVELS[row.level]
+    state = {
+        "delivery_id": row.id,
+        "warning_id": row.warning_id,
+        "headline": row.headline,
+        "instruction": row.instruction,
+        "hazard": row.hazard,
+        "level": row.level,
+        "colour": lv.colour,
+        "hex": lv.hex,
+        "recipient": row.recipient,
+        "title": row.title,
+        "township": row.township,
+        "village": row.village,
+        "acked_at": row.acked_at,
+        "expires": row.expires,
+        "open": False,
+        "closed_reason": None,
+    }
+    if row.status == "cancelled":
+        state["closed_reason"] = f"this warning was cancelled at {row.cancelled_at:%Y-%m-%d %H:%M %Z}"
+    elif row.status == "updated":
+        state["closed_reason"] = f"this warning was replaced by a newer message (warning {row.newer})"
+    elif row.status == "expired" or row.expires <= now:
+        state["closed_reason"] = "this warning has expired"
+    elif row.status != "issued":
+        state["closed_reason"] = f"this warning is {row.status}"
+    else:
+        state["open"] = True
+    return state
+
+
+def acknowledge(session: Session, token: str, now: datetime, via: str = "api") -> dict:
+    """Record the acknowledgement; returns {delivery_id, warning_id, acked_at, first_time}."""
+    if plausible(token):
+        hit = session.execute(ACK, {"h": token_hash(token), "now": now, "via": via}).first()
+        if hit is not None:
+            return {"delivery_id": hit.id, "warning_id": hit.warning_id, "acked_at": hit.acked_at, "first_time": True}
+    state = ack_state(session, token, now)
+    if state["acked_at"] is not None:
+        return {
+            "delivery_id": state["delivery_id"],
+            "warning_id": state["warning_id"],
+            "acked_at": state["acked_at"],
+            "first_time": False,
+        }
+    raise Gone(state["closed_reason"] + "; no acknowledgement is needed")
+
+
+REPORT = sa.text(
+    """
+    SELECT d.id, d.channel, d.status, d.sent_at, d.delivered_at, d.acked_at, d.acked_via, d.resent_at,
+           d.escalated_at, d.attempts, d.last_error,
+           r.code, r.name, r.role, r.title, r.phone,
+           t.code AS township_code, t.name AS township, v.code AS village_code, v.name AS village
+    FROM delivery d
+    LEFT JOIN recipient r ON r.id = d.recipient_id
+    LEFT JOIN village v ON v.id = d.village_id
+    JOIN township t ON t.id = coalesce(v.township_id, r.township_id)
+    WHERE d.warning_id = :w
+    ORDER BY t.code, d.channel = 'broadcast', r.role, r.code, v.code
+    """
+)
+
+COUNTERS = ("recipients", "sent", "delivered", "acknowledged", "overdue", "resent", "escalated", "failed", "pending")
+
+
+def empty_counts() -> dict:
+    return dict.fromkeys(COUNTERS, 0) | {"broadcast_villages": 0, "broadcast_played": 0}
+
+
+def deliveries_report(session: Session, settings: Settings, warning, now: datetime) -> dict:
+    """Who was reached, who acknowledged, who is overdue or escalated: totals, per township,
+    per person; ``ack_rate`` is acknowledged ÷ responsible persons (broadcasts not counted)."""
+    deadline = None
+    if warning.issued_at is not None:
+        deadline = warning.issued_at + timedelta(minutes=deadline_min(settings, warning.level))
+    live = warning.status == "issued" and warning.expires > now
+    totals = empty_counts()
+    townships: dict[str, dict] = {}
+    persons, broadcasts = [], []
+    for d in session.execute(REPORT, {"w": warning.id}):
+        town = townships.setdefault(d.township_code, {"code": d.township_code, "name": d.township} | empty_counts())
+        if d.channel == "broadcast":
+            for bucket in (totals, town):
+                bucket["broadcast_villages"] += 1
+                bucket["broadcast_played"] += d.delivered_at is not None
+            broadcasts.append(
+                {"village_code": d.village_code, "village": d.village, "township": d.township,
+                 "status": d.status, "played_at": d.delivered_at, "attempts": d.attempts}
+            )
+            continue
+        overdue = d.acked_at is None and live and deadline is not None and now >= deadline
+        flags = {
+            "recipients": True,
+            "sent": d.sent_at is not None,
+            "delivered": d.delivered_at is not None,
+            "acknowledged": d.acked_at is not None,
+            "overdue": overdue,
+            "resent": d.resent_at is not None,
+            "escalated": d.escalated_at is not None,
+            "failed": d.status == "failed",
+            "pending": d.status == "pending",
+        }
+        for bucket in (totals, town):
+            for key, on in flags.items():
+                bucket[key] += on
+        persons.append(
+            {
+                "code": d.code, "name": d.name, "role": d.role, "title": d.title, "phone": d.phone,
+                "township_code": d.township_code, "township": d.township, "village": d.village,
+                "channel": d.channel, "status": d.status, "sent_at": d.sent_at,
+                "delivered_at": d.delivered_at, "acked_at": d.acked_at, "acked_via": d.acked_via,
+                "resent_at": d.resent_at, "escalated_at": d.escalated_at, "overdue": overdue,
+                "attempts": d.attempts, "last_error": d.last_error,
+            }
+        )
+    for bucket in (totals, *townships.values()):
+        bucket["ack_rate"] = round(bucket["acknowledged"] / bucket["recipients"], 4) if bucket["recipients"] else None
+    return {
+        "warning_id": warning.id,
+        "status": warning.status,
+        "deadline": deadline,
+        "escalate_at": None if deadline is None else deadline + (deadline - warning.issued_at),
+        "as_of": now,
+        "totals": totals,
+        "townships": list(townships.values()),
+        "persons": persons,
+        "broadcasts": broadcasts,
+    }
