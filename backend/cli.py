@@ -358,7 +358,7 @@ def warn_propose(
 @warn_app.command("chase")
 @clear_errors
 def warn_chase() -> None:
-    """One round of chasing now: expire, resend to the silent, escalate (the worker does this every minute)."""
+    """One round of chasing now: expire, resend to the silent, escalate (the worker does it every minute)."""
     from datetime import UTC, datetime
 
     from sqlalchemy.orm import Session

@@ -125,3 +125,171 @@ def auth(client, users):
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     return headers
+
+
+# ---- warnings: real receivers on loopback, a settable clock, the dispatch runtime ------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback that can be down, then up, on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []  # email.message.Message
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def ids(self) -> list[str]:
+        return [m["Message-ID"] for m in self.messages]
+
+
+class WebhookReceiver:
+    """A local HTTP server that records each POST (headers and body) and answers ``status``."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.requests = []
+        self.status = 200
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's hook name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((dict(self.headers), body))
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Clock:
+    """Now, settable: tests move time instead of sleeping."""
+
+    def __init__(self):
+        from datetime import UTC, datetime
+
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kw):
+        from datetime import timedelta
+
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture()
+def mailbox():
+    box = Mailbox()
+    yield box
+    box.stop()
+
+
+@pytest.fixture()
+def webhook():
+    hook = WebhookReceiver()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture()
+def warn(published, users, data_dir, mailbox, webhook):
+    """A clean slate of warnings, an app with a settable clock, and the dispatch runtime wired to the
+    loopback receivers (e-mail where a person has an address, the webhook gateway otherwise)."""
+    from types import SimpleNamespace
+
+    import sqlalchemy as sa
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from backend.config import get_settings
+    from backend.db import get_engine
+    from backend.services.dispatch import queue
+
+    with get_engine().begin() as c:
+        c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
+        c.execute(sa.text("DELETE FROM procrastinate_jobs"))
+    settings = get_settings().model_copy(
+        update={
+            "data_dir": data_dir,
+            "smtp_port": mailbox.port,
+            "webhook_url": webhook.url,
+            "person_channels": "email,webhook",
+            "dispatch_backoff_s": 30.0,
+            "dispatch_backoff_cap_s": 300.0,
+            "public_url": "http://testserver",
+        }
+    )
+    clock = Clock()
+    rt = queue.configure(settings, get_engine(), clock)
+
+    def drain():
+        """Work through the send jobs that are due now."""
+        queue.run_worker(settings, wait=False, queues=("dispatch",), concurrency=4)
+
+    def retries_due():
+        """Time passes for the queue: every retry waiting for its back-off is due now."""
+        with get_engine().begin() as c:
+            c.execute(
+                sa.text(
+                    "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo' AND scheduled_at > now()"
+                )
+            )
+
+    with TestClient(create_app(settings, clock=clock)) as client:
+
+        def login(role: str) -> dict:
+            r = client.post("/api/auth/token", data={"username": users[role], "password": "correct horse"})
+            assert r.status_code == 200, r.text
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        yield SimpleNamespace(
+            client=client,
+            settings=settings,
+            clock=clock,
+            runtime=rt,
+            drain=drain,
+            retries_due=retries_due,
+            login=login,
+            run_id=published.run_id if hasattr(published, "run_id") else published,
+            mailbox=mailbox,
+            webhook=webhook,
+            engine=get_engine(),
+        )

@@ -65,7 +65,9 @@ def ack_page(request: Request, token: str = Token, session: Session = Depends(ge
         s = ack_state(session, token, request.app.state.clock())
     except RiskmapError as exc:
         return error_page(exc)
-    who = " ".join(escape(x) for x in (s["township"] or "", s["village"] or "", s["title"] or "", s["recipient"] or ""))
+    who = " ".join(
+        escape(x) for x in (s["township"] or "", s["village"] or "", s["title"] or "", s["recipient"] or "")
+    )
     body = f"<h1>{escape(s['headline'])}</h1><p class='who'>{who}</p><p>{escape(s['instruction'] or '')}</p>"
     if s["acked_at"] is not None:
         at = s["acked_at"].astimezone(BEIJING).strftime("%m月%d日 %H:%M")

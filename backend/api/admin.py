@@ -43,7 +43,9 @@ def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_sessi
 
 
 @router.post("/users", status_code=201, summary="Add a user (admins)")
-def create_user(body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)) -> dict:
+def create_user(
+    body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
+) -> dict:
     u = add_user(session, body.username, body.password, body.role, actor=user.username)
     session.commit()
     return user_view(u)
@@ -51,7 +53,9 @@ def create_user(body: NewUser, user: AppUser = Depends(admin), session: Session 
 
 @router.patch("/users/{username}", summary="Change a user's role, activity or password (admins)")
 def change_user(
-    body: UserChange, username: str = Path(max_length=64), user: AppUser = Depends(admin),
+    body: UserChange,
+    username: str = Path(max_length=64),
+    user: AppUser = Depends(admin),
     session: Session = Depends(get_session),
 ) -> dict:
     u = update_user(session, username, body.model_dump(exclude_none=True), actor=user.username)
@@ -98,7 +102,9 @@ def create_recipient(
 
 @router.patch("/recipients/{code}", summary="Change or retire (active=false) a responsible person (admins)")
 def change_recipient(
-    body: RecipientFields, code: str = Path(max_length=32), user: AppUser = Depends(admin),
+    body: RecipientFields,
+    code: str = Path(max_length=32),
+    user: AppUser = Depends(admin),
     session: Session = Depends(get_session),
 ) -> dict:
     view = people.update_recipient(session, code, body.model_dump(exclude_unset=True), user.username)

@@ -113,7 +113,9 @@ def require_operator(user: AppUser | None) -> None:
 @router.get("/feed.atom", summary="Atom feed of active alerts, each linking its CAP 1.2 message")
 def feed(request: Request, session: Session = Depends(get_session)) -> Response:
     body = svc.atom_feed(session, request.app.state.settings, clock(request), base_url(request))
-    return Response(body, media_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": "max-age=30"})
+    return Response(
+        body, media_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": "max-age=30"}
+    )
 
 
 @router.post("", status_code=201, summary="Draft a warning, or propose drafts from a run (?from_run=ID)")
@@ -179,15 +181,21 @@ def edit(
 
 
 @router.delete("/{warning_id}", status_code=204, summary="Discard a draft (operators)")
-def discard(warning_id: int = WarningId, user: AppUser = Depends(operator), session: Session = Depends(get_session)):
+def discard(
+    warning_id: int = WarningId, user: AppUser = Depends(operator), session: Session = Depends(get_session)
+):
     svc.discard_draft(session, warning_id, user)
     session.commit()
     return Response(status_code=204)
 
 
-@router.post("/{warning_id}/issue", summary="Issue a draft: deliveries and messages queued at once (operators)")
+@router.post(
+    "/{warning_id}/issue", summary="Issue a draft: deliveries and messages queued at once (operators)"
+)
 def issue(
-    request: Request, warning_id: int = WarningId, user: AppUser = Depends(operator),
+    request: Request,
+    warning_id: int = WarningId,
+    user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
     now = clock(request)
@@ -198,7 +206,10 @@ def issue(
 
 @router.post("/{warning_id}/update", status_code=201, summary="Send an Update replacing an issued warning")
 def update(
-    request: Request, body: UpdateBody, warning_id: int = WarningId, user: AppUser = Depends(operator),
+    request: Request,
+    body: UpdateBody,
+    warning_id: int = WarningId,
+    user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
     now = clock(request)
@@ -210,11 +221,16 @@ def update(
 
 @router.post("/{warning_id}/cancel", status_code=201, summary="Cancel an issued warning (a Cancel message)")
 def cancel(
-    request: Request, body: CancelBody | None = Body(None), warning_id: int = WarningId,
-    user: AppUser = Depends(operator), session: Session = Depends(get_session),
+    request: Request,
+    body: CancelBody | None = Body(None),
+    warning_id: int = WarningId,
+    user: AppUser = Depends(operator),
+    session: Session = Depends(get_session),
 ) -> dict:
     now = clock(request)
-    msg, notices = svc.cancel(session, request.app.state.settings, warning_id, user, now, body.reason if body else None)
+    msg, notices = svc.cancel(
+        session, request.app.state.settings, warning_id, user, now, body.reason if body else None
+    )
     session.commit()
     return {"warning": svc.views(session, [msg], now)[0], "notices": notices}
 
@@ -226,7 +242,9 @@ def cancel(
     responses={200: {"content": {"application/cap+xml": {}}}},
 )
 def cap_xml(
-    request: Request, warning_id: int = WarningId, user: AppUser | None = Depends(optional_user),
+    request: Request,
+    warning_id: int = WarningId,
+    user: AppUser | None = Depends(optional_user),
     session: Session = Depends(get_session),
 ) -> Response:
     w = readable(session, warning_id, user)
@@ -236,7 +254,9 @@ def cap_xml(
 
 @router.get("/{warning_id}/deliveries", summary="Who was reached, acknowledged, is overdue or escalated")
 def deliveries(
-    request: Request, warning_id: int = WarningId, user: AppUser = Depends(current_user),
+    request: Request,
+    warning_id: int = WarningId,
+    user: AppUser = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> dict:
     w = svc.get_warning(session, warning_id)

@@ -118,7 +118,12 @@ def acknowledge(session: Session, token: str, now: datetime, via: str = "api") -
     if plausible(token):
         hit = session.execute(ACK, {"h": token_hash(token), "now": now, "via": via}).first()
         if hit is not None:
-            return {"delivery_id": hit.id, "warning_id": hit.warning_id, "acked_at": hit.acked_at, "first_time": True}
+            return {
+                "delivery_id": hit.id,
+                "warning_id": hit.warning_id,
+                "acked_at": hit.acked_at,
+                "first_time": True,
+            }
     state = ack_state(session, token, now)
     if state["acked_at"] is not None:
         return {
@@ -145,7 +150,17 @@ REPORT = sa.text(
     """
 )
 
-COUNTERS = ("recipients", "sent", "delivered", "acknowledged", "overdue", "resent", "escalated", "failed", "pending")
+COUNTERS = (
+    "recipients",
+    "sent",
+    "delivered",
+    "acknowledged",
+    "overdue",
+    "resent",
+    "escalated",
+    "failed",
+    "pending",
+)
 
 
 def empty_counts() -> dict:
@@ -163,14 +178,22 @@ def deliveries_report(session: Session, settings: Settings, warning, now: dateti
     townships: dict[str, dict] = {}
     persons, broadcasts = [], []
     for d in session.execute(REPORT, {"w": warning.id}):
-        town = townships.setdefault(d.township_code, {"code": d.township_code, "name": d.township} | empty_counts())
+        town = townships.setdefault(
+            d.township_code, {"code": d.township_code, "name": d.township} | empty_counts()
+        )
         if d.channel == "broadcast":
             for bucket in (totals, town):
                 bucket["broadcast_villages"] += 1
                 bucket["broadcast_played"] += d.delivered_at is not None
             broadcasts.append(
-                {"village_code": d.village_code, "village": d.village, "township": d.township,
-                 "status": d.status, "played_at": d.delivered_at, "attempts": d.attempts}
+                {
+                    "village_code": d.village_code,
+                    "village": d.village,
+                    "township": d.township,
+                    "status": d.status,
+                    "played_at": d.delivered_at,
+                    "attempts": d.attempts,
+                }
             )
             continue
         overdue = d.acked_at is None and live and deadline is not None and now >= deadline
@@ -190,16 +213,31 @@ def deliveries_report(session: Session, settings: Settings, warning, now: dateti
                 bucket[key] += on
         persons.append(
             {
-                "code": d.code, "name": d.name, "role": d.role, "title": d.title, "phone": d.phone,
-                "township_code": d.township_code, "township": d.township, "village": d.village,
-                "channel": d.channel, "status": d.status, "sent_at": d.sent_at,
-                "delivered_at": d.delivered_at, "acked_at": d.acked_at, "acked_via": d.acked_via,
-                "resent_at": d.resent_at, "escalated_at": d.escalated_at, "overdue": overdue,
-                "attempts": d.attempts, "last_error": d.last_error,
+                "code": d.code,
+                "name": d.name,
+                "role": d.role,
+                "title": d.title,
+                "phone": d.phone,
+                "township_code": d.township_code,
+                "township": d.township,
+                "village": d.village,
+                "channel": d.channel,
+                "status": d.status,
+                "sent_at": d.sent_at,
+                "delivered_at": d.delivered_at,
+                "acked_at": d.acked_at,
+                "acked_via": d.acked_via,
+                "resent_at": d.resent_at,
+                "escalated_at": d.escalated_at,
+                "overdue": overdue,
+                "attempts": d.attempts,
+                "last_error": d.last_error,
             }
         )
     for bucket in (totals, *townships.values()):
-        bucket["ack_rate"] = round(bucket["acknowledged"] / bucket["recipients"], 4) if bucket["recipients"] else None
+        bucket["ack_rate"] = (
+            round(bucket["acknowledged"] / bucket["recipients"], 4) if bucket["recipients"] else None
+        )
     return {
         "warning_id": warning.id,
         "status": warning.status,

@@ -86,7 +86,12 @@ def chase_overdue(session: Session, settings: Settings, now: datetime) -> dict:
                 "idempotency_key": key,
                 "warning_id": p.warning_id,
                 "delivery_id": p.delivery_id,
-                "payload": {"channel": channel, "address": address, "key": key, "recipient": person_summary(p)},
+                "payload": {
+                    "channel": channel,
+                    "address": address,
+                    "key": key,
+                    "recipient": person_summary(p),
+                },
             }
         )
     escalated = [r.id for r in session.execute(ESCALATE, {"now": now, "deadlines": deadlines})]
@@ -103,12 +108,19 @@ def chase_overdue(session: Session, settings: Settings, now: datetime) -> dict:
 
 def silent_entry(p) -> dict:
     return {
-        "code": p.code, "name": p.name, "role": p.role, "title": p.title, "phone": p.phone,
-        "village": p.village, "township": p.township,
+        "code": p.code,
+        "name": p.name,
+        "role": p.role,
+        "title": p.title,
+        "phone": p.phone,
+        "village": p.village,
+        "township": p.township,
     }
 
 
-def escalation_messages(session: Session, settings: Settings, delivery_ids: list[int], now: datetime) -> list[dict]:
+def escalation_messages(
+    session: Session, settings: Settings, delivery_ids: list[int], now: datetime
+) -> list[dict]:
     """Per warning: each township leader hears of their township's silent persons; each county
     duty officer hears of all of them."""
     if not delivery_ids:
@@ -138,8 +150,12 @@ def escalation_messages(session: Session, settings: Settings, delivery_ids: list
                     "warning_id": warning_id,
                     "delivery_id": None,
                     "payload": {
-                        "channel": channel, "address": address, "key": key, "township": area,
-                        "recipient": person_summary(target), "silent": silent,
+                        "channel": channel,
+                        "address": address,
+                        "key": key,
+                        "township": area,
+                        "recipient": person_summary(target),
+                        "silent": silent,
                     },
                 }
             )

@@ -35,7 +35,9 @@ def recipient_view(r: Recipient, towns: dict[int, str], villages: dict[int, tupl
 
 def lookups(session: Session) -> tuple[dict[int, str], dict[int, tuple[str, int]]]:
     towns = dict(session.execute(sa.select(Township.id, Township.code)).all())
-    villages = {i: (c, t) for i, c, t in session.execute(sa.select(Village.id, Village.code, Village.township_id))}
+    villages = {
+        i: (c, t) for i, c, t in session.execute(sa.select(Village.id, Village.code, Village.township_id))
+    }
     return towns, villages
 
 

@@ -90,7 +90,9 @@ def is_active(w: Warning, now: datetime) -> bool:
     return w.status == "issued" and w.expires > now
 
 
-def view(w: Warning, townships: list[Township], now: datetime, usernames: dict[int, str] | None = None) -> dict:
+def view(
+    w: Warning, townships: list[Township], now: datetime, usernames: dict[int, str] | None = None
+) -> dict:
     lv = LEVELS[w.level]
     return {
         "id": w.id,
@@ -179,7 +181,9 @@ def check_texts(headline: str, description: str | None, instruction: str | None)
             raise InvalidInput(f"{name} is longer than 4,000 characters")
 
 
-def create_draft(session: Session, settings: Settings, d: DraftInput, actor: AppUser, now: datetime) -> Warning:
+def create_draft(
+    session: Session, settings: Settings, d: DraftInput, actor: AppUser, now: datetime
+) -> Warning:
     towns = resolve_townships(session, d.township_codes)
     onset = d.onset or now
     expires = d.expires or onset + timedelta(hours=settings.default_validity_h)
@@ -212,7 +216,9 @@ def create_draft(session: Session, settings: Settings, d: DraftInput, actor: App
 
 
 def snapshot(w: Warning, township_names: list[str] | None = None) -> dict:
-    out = {k: getattr(w, k) for k in ("status", "msg_type", "hazard", "level", "headline", "onset", "expires")}
+    out = {
+        k: getattr(w, k) for k in ("status", "msg_type", "hazard", "level", "headline", "onset", "expires")
+    }
     if township_names is not None:
         out["townships"] = township_names
     return out
@@ -239,7 +245,9 @@ def propose_from_run(
         for tid, hz in session.execute(
             sa.select(WarningTownship.township_id, Warning.hazard)
             .join(Warning, Warning.id == WarningTownship.warning_id)
-            .where(sa.or_(Warning.status == "draft", sa.and_(Warning.status == "issued", Warning.expires > now)))
+            .where(
+                sa.or_(Warning.status == "draft", sa.and_(Warning.status == "issued", Warning.expires > now))
+            )
         )
     }
     rows = session.execute(
@@ -255,7 +263,9 @@ def propose_from_run(
     created, skipped = [], []
     for tr, town in rows:
         if (town.id, tr.hazard) in taken:
-            skipped.append({"township": town.code, "hazard": tr.hazard, "reason": "a draft or active warning exists"})
+            skipped.append(
+                {"township": town.code, "hazard": tr.hazard, "reason": "a draft or active warning exists"}
+            )
             continue
         share = sum(getattr(tr, f"area_share_{k}") for k in range(tr.level, 5))
         exposed = sum(getattr(tr, f"exposed_{k}") for k in range(tr.level, 5))
@@ -282,7 +292,9 @@ def propose_from_run(
     return {"created": created, "skipped": skipped}
 
 
-def edit_draft(session: Session, settings: Settings, warning_id: int, changes: dict, actor: AppUser, now: datetime):
+def edit_draft(
+    session: Session, settings: Settings, warning_id: int, changes: dict, actor: AppUser, now: datetime
+):
     w = get_warning(session, warning_id, lock=True)
     if w.status != "draft":
         raise Conflict(
@@ -303,7 +315,9 @@ def edit_draft(session: Session, settings: Settings, warning_id: int, changes: d
     check_values(w.hazard, w.level, w.onset, w.expires, now)
     check_texts(w.headline, w.description, w.instruction)
     session.flush()
-    audit(session, actor.username, "warning.edit", "warning", w.id, before, snapshot(w, [t.name for t in towns]))
+    audit(
+        session, actor.username, "warning.edit", "warning", w.id, before, snapshot(w, [t.name for t in towns])
+    )
     return w
 
 
@@ -319,7 +333,9 @@ def discard_draft(session: Session, warning_id: int, actor: AppUser) -> None:
 # ---- issuing --------------------------------------------------------------------------------------
 
 
-def issue(session: Session, settings: Settings, warning_id: int, actor: AppUser, now: datetime) -> tuple[Warning, dict]:
+def issue(
+    session: Session, settings: Settings, warning_id: int, actor: AppUser, now: datetime
+) -> tuple[Warning, dict]:
     w = get_warning(session, warning_id, lock=True)
     if w.status == "cancelled":
         raise Conflict(
@@ -334,7 +350,15 @@ def issue(session: Session, settings: Settings, warning_id: int, actor: AppUser,
     session.flush()
     township_ids = [t.id for t in townships_of(session, [w.id])[w.id]]
     counts = disseminate(session, settings, w.id, township_ids)
-    audit(session, actor.username, "warning.issue", "warning", w.id, before, snapshot(w) | {"dissemination": counts})
+    audit(
+        session,
+        actor.username,
+        "warning.issue",
+        "warning",
+        w.id,
+        before,
+        snapshot(w) | {"dissemination": counts},
+    )
     return w, counts
 
 
@@ -354,7 +378,9 @@ def update(
     active_or_conflict(old, now, "updated")
     unknown = set(changes) - set(EDITABLE) - {"reason"}
     if unknown or "hazard" in changes:
-        raise InvalidInput(f"an update cannot change {', '.join(sorted(unknown | ({'hazard'} & set(changes))))}")
+        raise InvalidInput(
+            f"an update cannot change {', '.join(sorted(unknown | ({'hazard'} & set(changes))))}"
+        )
     towns = townships_of(session, [old.id])[old.id]
     if "township_codes" in changes:
         towns = resolve_townships(session, changes["township_codes"])
@@ -367,13 +393,16 @@ def update(
         level=level,
         status="issued",
         msg_type="Update",
-        headline=changes.get("headline") or (headline_zh(settings.issuer_name, old.hazard, level, names)
-                                              if regenerate else old.headline),
+        headline=changes.get("headline")
+        or (headline_zh(settings.issuer_name, old.hazard, level, names) if regenerate else old.headline),
         description=changes.get("description")
-        or (default_description(old.hazard, level, names, changes.get("reason") or "") if regenerate
-            else old.description),
-        instruction=changes.get("instruction") or (default_instruction(old.hazard, level) if regenerate
-                                                    else old.instruction),
+        or (
+            default_description(old.hazard, level, names, changes.get("reason") or "")
+            if regenerate
+            else old.description
+        ),
+        instruction=changes.get("instruction")
+        or (default_instruction(old.hazard, level) if regenerate else old.instruction),
         onset=changes.get("onset") or old.onset,
         expires=changes.get("expires") or old.expires,
         run_id=old.run_id,
@@ -389,13 +418,28 @@ def update(
     session.add_all([WarningTownship(warning_id=new.id, township_id=t.id) for t in towns])
     session.flush()
     counts = disseminate(session, settings, new.id, [t.id for t in towns])
-    audit(session, actor.username, "warning.update", "warning", old.id, snapshot(old), {"replaced_by": new.id})
-    audit(session, actor.username, "warning.issue", "warning", new.id, None, snapshot(new, names) | {"dissemination": counts})
+    audit(
+        session, actor.username, "warning.update", "warning", old.id, snapshot(old), {"replaced_by": new.id}
+    )
+    audit(
+        session,
+        actor.username,
+        "warning.issue",
+        "warning",
+        new.id,
+        None,
+        snapshot(new, names) | {"dissemination": counts},
+    )
     return new, counts
 
 
 def cancel(
-    session: Session, settings: Settings, warning_id: int, actor: AppUser, now: datetime, reason: str | None = None
+    session: Session,
+    settings: Settings,
+    warning_id: int,
+    actor: AppUser,
+    now: datetime,
+    reason: str | None = None,
 ) -> tuple[Warning, int]:
     """Cancel an issued warning: a Cancel message (解除) referencing it, sent to everyone it reached."""
     old = get_warning(session, warning_id, lock=True)
@@ -404,13 +448,14 @@ def cancel(
     active_or_conflict(old, now, "cancelled")
     towns = townships_of(session, [old.id])[old.id]
     event = f"{HAZARD_ZH[old.hazard]}{LEVELS[old.level].zh}色预警"
+    places = "、".join(t.name for t in towns[:3]) + ("等" if len(towns) > 3 else "")
     msg = Warning(
         identifier=f"urn:uuid:{uuid.uuid4()}",
         hazard=old.hazard,
         level=old.level,
         status="cancelled",
         msg_type="Cancel",
-        headline=f"{settings.issuer_name}解除{'、'.join(t.name for t in towns[:3])}{'等' if len(towns) > 3 else ''}{event}",
+        headline=f"{settings.issuer_name}解除{places}{event}",
         description=(reason or "风险已降低，") + f"{event}于{cap.cap_time(now)}解除。",
         instruction="解除预警后，已转移人员须经村（社区）确认安全后方可返回。",
         onset=now,
@@ -428,8 +473,15 @@ def cancel(
     session.add_all([WarningTownship(warning_id=msg.id, township_id=t.id) for t in towns])
     session.flush()
     notices = notify_cancel(session, settings, old.id, msg.id)
-    audit(session, actor.username, "warning.cancel", "warning", old.id, before,
-          snapshot(old) | {"cancel_message": msg.id, "reason": reason, "notices": notices})
+    audit(
+        session,
+        actor.username,
+        "warning.cancel",
+        "warning",
+        old.id,
+        before,
+        snapshot(old) | {"cancel_message": msg.id, "reason": reason, "notices": notices},
+    )
     return msg, notices
 
 
@@ -443,7 +495,9 @@ def expire_due(session: Session, now: datetime) -> list[int]:
         )
     )
     for wid in ids:
-        audit(session, "system", "warning.expire", "warning", wid, {"status": "issued"}, {"status": "expired"})
+        audit(
+            session, "system", "warning.expire", "warning", wid, {"status": "issued"}, {"status": "expired"}
+        )
     return ids
 
 
@@ -474,7 +528,9 @@ def cap_document(session: Session, settings: Settings, w: Warning, base_url: str
         "en",
         ("Cancelled: " if w.msg_type == "Cancel" else "") + headline_en(w.hazard, w.level, len(towns)),
         ("The warning is lifted. " if w.msg_type == "Cancel" else "") + wording.meaning_en,
-        "Return only when your village confirms it is safe." if w.msg_type == "Cancel" else wording.instruction_en,
+        "Return only when your village confirms it is safe."
+        if w.msg_type == "Cancel"
+        else wording.instruction_en,
     )
     alert = cap.CapAlert(
         identifier=w.identifier,
@@ -487,9 +543,7 @@ def cap_document(session: Session, settings: Settings, w: Warning, base_url: str
         onset=w.onset,
         expires=w.expires,
         texts=(cap.Text("zh-CN", w.headline, w.description or "", w.instruction or ""), english),
-        areas=tuple(
-            cap.Area(name, shapely.make_valid(to_shape(geom)), code) for code, name, geom in towns
-        ),
+        areas=tuple(cap.Area(name, shapely.make_valid(to_shape(geom)), code) for code, name, geom in towns),
         references=chain_references(session, w, settings.cap_sender),
         status="Draft" if w.status == "draft" else "Actual",
         web=f"{base_url.rstrip('/')}/#warning={w.id}",
@@ -508,7 +562,10 @@ def feed_entries(session: Session, now: datetime) -> list[Warning]:
             sa.select(Warning)
             .where(
                 Warning.expires > now,
-                sa.or_(Warning.status == "issued", sa.and_(Warning.status == "cancelled", Warning.msg_type == "Cancel")),
+                sa.or_(
+                    Warning.status == "issued",
+                    sa.and_(Warning.status == "cancelled", Warning.msg_type == "Cancel"),
+                ),
             )
             .order_by(Warning.issued_at.desc())
         )
@@ -542,7 +599,12 @@ def atom_feed(session: Session, settings: Settings, now: datetime, base_url: str
         sub(e, "published", cap.cap_time(w.issued_at))
         sub(e, "summary", f"{w.msg_type}: {w.description or ''}")
         sub(e, "category", term=w.hazard, label=HAZARD_ZH[w.hazard])
-        sub(e, "category", term=LEVELS[w.level].colour, label=f"{LEVELS[w.level].zh}色 {LEVELS[w.level].roman}")
+        sub(
+            e,
+            "category",
+            term=LEVELS[w.level].colour,
+            label=f"{LEVELS[w.level].zh}色 {LEVELS[w.level].roman}",
+        )
         for t in towns[w.id]:
             sub(e, "category", term=t.code, label=t.name, scheme="urn:riskmap:township")
         sub(e, "link", rel="alternate", type="application/cap+xml", href=f"{base}/api/warnings/{w.id}/cap")

@@ -16,7 +16,6 @@ import importlib
 import json
 import logging
 import smtplib
-import socket
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -103,7 +102,7 @@ def send_email(settings: Settings, msg: Message) -> None:
         if 500 <= exc.smtp_code < 600 and exc.smtp_code not in (421,):
             raise PermanentFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
         raise TemporaryFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-    except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
         raise TemporaryFailure(
             f"SMTP server {settings.smtp_host}:{settings.smtp_port} unreachable: {exc}"
         ) from exc
@@ -147,7 +146,9 @@ class Channels:
         self.settings = settings
         self.webhook_secret = webhook_secret
         self.sms: SmsProvider = load_provider(settings.sms_provider, LoggingSmsProvider)
-        self.broadcast: BroadcastProvider = load_provider(settings.broadcast_provider, LoggingBroadcastProvider)
+        self.broadcast: BroadcastProvider = load_provider(
+            settings.broadcast_provider, LoggingBroadcastProvider
+        )
         self._http = httpx.Client(timeout=settings.webhook_timeout_s)
 
     def send(self, msg: Message) -> None:

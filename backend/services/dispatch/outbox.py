@@ -183,7 +183,12 @@ def notify_cancel(session: Session, settings: Settings, original_id: int, cancel
                 "idempotency_key": key,
                 "warning_id": cancel_id,
                 "delivery_id": None,
-                "payload": {"channel": d.channel, "address": address, "key": key, "recipient": person_summary(d)},
+                "payload": {
+                    "channel": d.channel,
+                    "address": address,
+                    "key": key,
+                    "recipient": person_summary(d),
+                },
             }
         )
     return len(enqueue(session, settings, messages))

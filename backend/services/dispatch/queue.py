@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import procrastinate
@@ -60,6 +62,7 @@ class Runtime:
     sessionmaker: sessionmaker[Session]
     channels: Channels
     secret: bytes
+    clock: Callable[[], datetime]
 
 
 _runtime: Runtime | None = None
@@ -70,7 +73,13 @@ def runtime_secret(settings: Settings) -> bytes:
     return secret_key(settings).encode()
 
 
-def configure(settings: Settings, engine: Engine | None = None) -> Runtime:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def configure(
+    settings: Settings, engine: Engine | None = None, clock: Callable[[], datetime] = utc_now
+) -> Runtime:
     """Set up what the tasks use (a worker process, or a test) and return it."""
     global _runtime
     if _runtime is not None:
@@ -84,6 +93,7 @@ def configure(settings: Settings, engine: Engine | None = None) -> Runtime:
         sessionmaker=sessionmaker(engine, expire_on_commit=False),
         channels=Channels(settings, webhook_secret),
         secret=key,
+        clock=clock,
     )
     return _runtime
 
@@ -114,21 +124,22 @@ def run_worker(
     settings: Settings, *, wait: bool = True, queues: tuple[str, ...] = QUEUES, concurrency: int | None = None
 ) -> None:
     """Run a worker. ``wait=False`` works through the jobs that are due now, then returns."""
-    configure(settings)
+    if _runtime is None or _runtime.settings is not settings:
+        configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
-    with app.open():
-        app.run_worker(
-            queues=list(queues),
-            wait=wait,
-            concurrency=concurrency or settings.worker_concurrency,
-            install_signal_handlers=wait,
-            listen_notify=wait,
-        )
+    app.run_worker(
+        queues=list(queues),
+        wait=wait,
+        concurrency=concurrency or settings.worker_concurrency,
+        install_signal_handlers=wait,
+        listen_notify=wait,
+    )
 
 
 async def run_worker_async(settings: Settings, concurrency: int | None = None) -> None:
     """The worker inside another event loop (``riskmap serve`` runs one beside the API)."""
-    configure(settings)
+    if _runtime is None or _runtime.settings is not settings:
+        configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
     async with app.open_async():
         await app.run_worker_async(

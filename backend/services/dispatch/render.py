@@ -78,7 +78,9 @@ def compose(
     elif kind == "escalation":
         silent = payload["silent"]
         listed = "；".join(
-            f"{p['name']}（{p['title'] or p['role']}，{p['village'] or p['township']}，{p['phone'] or '无电话'}）"
+            "{}（{}，{}，{}）".format(
+                p["name"], p["title"] or p["role"], p["village"] or p["township"], p["phone"] or "无电话"
+            )
             for p in silent[:30]
         )
         more = f"等{len(silent)}人" if len(silent) > 30 else f"共{len(silent)}人"
@@ -90,4 +92,6 @@ def compose(
         data["silent"] = silent
     else:
         raise ValueError(f"unknown message kind {kind!r}")
-    return Message(channel=channel, address=address, subject=subject, text=text, idempotency_key=key, data=data)
+    return Message(
+        channel=channel, address=address, subject=subject, text=text, idempotency_key=key, data=data
+    )

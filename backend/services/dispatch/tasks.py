@@ -17,10 +17,10 @@ import procrastinate
 from sqlalchemy import text
 
 from backend.services.acks import ack_token, deadline_min
-from backend.services.escalation import chase_overdue
 from backend.services.dispatch.channels import PermanentFailure, TemporaryFailure
 from backend.services.dispatch.queue import Backoff, Runtime, backoff_s, runtime
 from backend.services.dispatch.render import compose
+from backend.services.escalation import chase_overdue
 
 log = logging.getLogger("riskmap.dispatch")
 blueprint = procrastinate.Blueprint()
@@ -93,7 +93,7 @@ def stale_reason(row, now: datetime) -> str | None:
 
 def deliver(rt: Runtime, outbox_id: int, now: datetime | None = None) -> str:
     """Send one outbox message; returns its new status. Raises TemporaryFailure to be retried."""
-    now = now or datetime.now(UTC)
+    now = now or rt.clock()
     with rt.sessionmaker() as session:
         row = session.execute(LOAD, {"id": outbox_id}).first()
         if row is None:
@@ -135,7 +135,7 @@ def deliver(rt: Runtime, outbox_id: int, now: datetime | None = None) -> str:
             return final
         raise
     with rt.sessionmaker() as session:
-        session.execute(SUCCEED, {"id": outbox_id, "now": datetime.now(UTC)})
+        session.execute(SUCCEED, {"id": outbox_id, "now": rt.clock()})
         session.commit()
     return "sent"
 
@@ -150,6 +150,6 @@ def send_message(outbox_id: int) -> str:
 def chase(timestamp: int) -> dict:
     rt = runtime()
     with rt.sessionmaker() as session:
-        result = chase_overdue(session, rt.settings, datetime.now(UTC))
+        result = chase_overdue(session, rt.settings, rt.clock())
         session.commit()
     return result
