@@ -269,7 +269,8 @@ def warn(published, users, data_dir, mailbox, webhook):
         with get_engine().begin() as c:
             c.execute(
                 sa.text(
-                    "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE status = 'todo' AND scheduled_at > now()"
+                    "UPDATE procrastinate_jobs SET scheduled_at = now() "
+                    "WHERE status = 'todo' AND scheduled_at > now()"
                 )
             )
 

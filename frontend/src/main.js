@@ -4,6 +4,7 @@ import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
 import { ApiError, getJSON } from './api.js';
 import { LEVEL_COLOURS, lang, setLang, t } from './i18n.js';
 import { RISK_LAYERS, TOGGLES, buildStyle } from './style.js';
+import { renderWarningsStatic, startWarnings } from './warnings.js';
 
 const state = {
   runs: [], runId: null, risk: null, relief: null, map: null, popup: null,
@@ -33,6 +34,7 @@ function showMessage(text) {
 function translateStatic() {
   document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   document.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   $('lang-toggle').textContent = t('lang');
   document.title = `${t('title')} · riskmap`;
 }
@@ -288,6 +290,7 @@ $('run-select').addEventListener('change', (e) => selectRun(Number(e.target.valu
 $('lang-toggle').addEventListener('click', () => {
   setLang(lang() === 'zh' ? 'en' : 'zh');
   translateStatic(); renderLegend(); renderToggles(); renderSummary(); renderAsOf(); renderRunSelect(); renderPlan();
+  renderWarningsStatic();
   if (state.selected) openTownship(state.selected);
 });
 $('township-close').addEventListener('click', () => {
@@ -301,4 +304,14 @@ $('panel-toggle').addEventListener('click', () => {
   setTimeout(() => state.map?.resize(), 50);
 });
 
+// warnings change the townships layer (active warnings outline their townships): reload its tiles
+function refreshWarningsOnMap() {
+  const source = state.map?.getSource('townships');
+  if (!source) return;
+  const params = new URLSearchParams(state.runId ? { run: state.runId } : {});
+  params.set('v', Date.now());
+  source.setTiles([`${location.origin}/tiles/townships/{z}/{x}/{y}.pbf?${params}`]);
+}
+
+startWarnings({ runId: () => state.runId, onChange: refreshWarningsOnMap });
 start();

@@ -238,7 +238,8 @@ def test_the_outbox_survives_the_smtp_server_being_down_and_delivers_each_messag
     with w.engine.connect() as c:
         waits = c.execute(
             sa.text(
-                "SELECT min(next_attempt_at - now()), max(next_attempt_at - now()) FROM outbox WHERE status = 'pending'"
+                "SELECT min(next_attempt_at - now()), max(next_attempt_at - now()) "
+                "FROM outbox WHERE status = 'pending'"
             )
         ).one()
     assert timedelta(seconds=25) < waits[0] <= waits[1] <= timedelta(seconds=30)  # back-off: base 30 s
