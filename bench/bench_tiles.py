@@ -46,7 +46,7 @@ def tiles_over(bounds, zooms):
 
 
 def hammer(
-    base: str, paths: list[str], concurrency: int, threads: int = 2, seconds: int = 20
+    base: str, paths: list[str], concurrency: int, threads: int = 2, seconds: int = 20, method: str = "GET"
 ) -> tuple[float, float, int]:
     """One pass over ``paths`` with wrk (a C load generator: the client must not be the bottleneck
     on a 2-core machine). Returns (requests/s, p95 ms, errors).
@@ -71,6 +71,7 @@ def hammer(
             "--",
             fh.name,
             str(threads),
+            method,
         ],
         capture_output=True,
         text=True,

@@ -1,5 +1,5 @@
 -- wrk script: every thread requests its share of the paths in a file, once, then stops.
--- wrk -t T -c C -d 300s -s bench/tiles.lua URL -- PATHS_FILE T
+-- wrk -t T -c C -d 300s -s bench/tiles.lua URL -- PATHS_FILE T [METHOD]
 local threads = {}
 
 function setup(thread)
@@ -14,12 +14,13 @@ function init(args)
     if i % k == id then table.insert(paths, line) end
     i = i + 1
   end
+  method = args[3] or "GET"
   idx, answered = 0, 0
 end
 
 function request()
   idx = idx + 1
-  return wrk.format("GET", paths[math.min(idx, #paths)], { ["Accept-Encoding"] = "gzip" })
+  return wrk.format(method, paths[math.min(idx, #paths)], { ["Accept-Encoding"] = "gzip" })
 end
 
 function response(status, headers, body)

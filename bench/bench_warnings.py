@@ -1,0 +1,242 @@
+"""Warnings at county scale: issue one red warning to every responsible person of the sample county
+(≈1,500 and a broadcast per village), send every message to real receivers on loopback, then
+acknowledge every delivery over HTTP with wrk at concurrency 50.
+
+Printed side by side:
+- enqueue: the issue request (deliveries + outbox + procrastinate jobs in one transaction) against
+  a row-at-a-time baseline (ORM add + flush per delivery and per outbox row, one job deferred per
+  message, same transaction, rolled back), and against the target (< 1 s);
+- send: messages per second through the procrastinate worker to aiosmtpd and an HTTP receiver;
+- acks: requests per second and p95 latency against the targets (≥ 500/s, p95 < 50 ms).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import sample_run, use_bench_database  # noqa: E402
+from bench_tiles import hammer, start  # noqa: E402
+
+PORT = 8741
+SAMPLE = Path(os.environ.get("RISKMAP_DATA_DIR", "data")) / "sample"
+
+
+class Mailbox:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.count += 1
+        return "250 OK"
+
+
+def webhook_receiver():
+    counter = {"n": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            counter["n"] += 1
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, counter
+
+
+def row_at_a_time(engine, settings, warning_id: int) -> float:
+    """The baseline: the same writes, one ORM row and one deferred job at a time; rolled back."""
+    from sqlalchemy.orm import Session
+
+    from backend.models import Delivery, Outbox
+    from backend.services.acks import ack_token, token_hash
+    from backend.services.dispatch.outbox import RECIPIENTS, VILLAGES, choose_channel
+    from backend.services.dispatch.queue import SEND_TASK, libpq_dsn, queue_app, runtime_secret
+
+    secret = runtime_secret(settings)
+    app = queue_app(libpq_dsn(settings.database_url))
+    with Session(engine) as s:
+        towns = list(s.scalars(sa.text("SELECT id FROM township")))
+        start_t = time.perf_counter()
+        people = s.execute(RECIPIENTS, {"townships": towns}).all()
+        villages = s.execute(VILLAGES, {"townships": towns}).all()
+        raw = s.connection().connection.driver_connection
+        for p in people:
+            channel, address = choose_channel(settings, p)
+            d = Delivery(warning_id=warning_id, recipient_id=p.id, village_id=p.village_id, channel=channel)
+            s.add(d)
+            s.flush()
+            d.ack_token_hash = token_hash(ack_token(secret, d.id))
+            o = Outbox(
+                kind="alert",
+                idempotency_key=f"base-{d.id}",
+                warning_id=warning_id,
+                delivery_id=d.id,
+                payload={"channel": channel, "address": address, "key": f"base-{d.id}"},
+            )
+            s.add(o)
+            s.flush()
+            app.configure_task(SEND_TASK, connection=raw).defer(outbox_id=o.id)
+        for v in villages:
+            d = Delivery(warning_id=warning_id, village_id=v.id, channel="broadcast")
+            s.add(d)
+            s.flush()
+            o = Outbox(
+                kind="alert",
+                idempotency_key=f"base-{d.id}",
+                warning_id=warning_id,
+                delivery_id=d.id,
+                payload={"channel": "broadcast", "address": v.code, "key": f"base-{d.id}"},
+            )
+            s.add(o)
+            s.flush()
+            app.configure_task(SEND_TASK, connection=raw).defer(outbox_id=o.id)
+        elapsed = time.perf_counter() - start_t
+        s.rollback()
+    return elapsed
+
+
+def main() -> None:
+    from aiosmtpd.controller import Controller
+
+    from backend.config import get_settings
+    from backend.db import get_engine
+    from backend.services.acks import ack_token
+    from backend.services.auth import add_user
+    from backend.services.dispatch import queue
+
+    use_bench_database("riskmap_bench_warnings")
+    run = sample_run(SAMPLE)
+    engine = get_engine()
+    with engine.begin() as c:
+        c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
+        c.execute(sa.text("DELETE FROM procrastinate_jobs"))
+        c.execute(sa.text("DELETE FROM app_user WHERE username = 'bench-operator'"))
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as s, s.begin():
+        add_user(s, "bench-operator", "bench password", "operator", actor="bench")
+
+    mailbox = Mailbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        smtp_port = sock.getsockname()[1]
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    hook_server, hooks = webhook_receiver()
+    data_dir = Path(tempfile.mkdtemp(prefix="riskmap-bench-"))
+    env = {
+        **os.environ,
+        "RISKMAP_DATA_DIR": str(data_dir),
+        "RISKMAP_LOG_LEVEL": "WARNING",
+        "RISKMAP_SMTP_PORT": str(smtp_port),
+        "RISKMAP_WEBHOOK_URL": f"http://127.0.0.1:{hook_server.server_address[1]}/hook",
+        "RISKMAP_PERSON_CHANNELS": "email,webhook",
+        "RISKMAP_PUBLIC_URL": f"http://127.0.0.1:{PORT}",
+    }
+    os.environ.update(env)
+    get_settings.cache_clear()
+    settings = get_settings()
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "uvicorn"),
+        "backend.app:build",
+        "--factory",
+        "--port",
+        str(PORT),
+        "--log-level",
+        "warning",
+    ]
+    proc = start(cmd, env, PORT)
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            token = http.post(
+                "/api/auth/token", data={"username": "bench-operator", "password": "bench password"}
+            )
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            codes = [
+                c for (c,) in engine.connect().execute(sa.text("SELECT code FROM township ORDER BY code"))
+            ]
+            draft = http.post(
+                "/api/warnings", headers=headers, json={"hazard": "rain", "level": 4, "township_codes": codes}
+            ).json()
+            spare = http.post(
+                "/api/warnings", headers=headers, json={"hazard": "rain", "level": 4, "township_codes": codes}
+            ).json()
+            t0 = time.perf_counter()
+            issued = http.post(f"/api/warnings/{draft['id']}/issue", headers=headers)
+            enqueue_s = time.perf_counter() - t0
+            issued.raise_for_status()
+            counts = issued.json()["dissemination"]
+        baseline_s = row_at_a_time(engine, settings, spare["id"])
+
+        queue.configure(settings, engine)
+        n_messages = counts["messages"]
+        t0 = time.perf_counter()
+        queue.run_worker(settings, wait=False, queues=("dispatch",), concurrency=16)
+        send_s = time.perf_counter() - t0
+        with engine.connect() as c:
+            by_status = dict(c.execute(sa.text("SELECT status, count(*) FROM outbox GROUP BY status")).all())
+            ids = list(
+                c.execute(
+                    sa.text("SELECT id FROM delivery WHERE warning_id = :w AND channel <> 'broadcast'"),
+                    {"w": draft["id"]},
+                ).scalars()
+            )
+        secret = queue.runtime_secret(settings)
+        paths = [f"/api/ack/{ack_token(secret, i)}" for i in ids]
+        ack_rps, ack_p95, errors = hammer(base, paths, concurrency=50, threads=2, seconds=30, method="POST")
+        with engine.connect() as c:
+            acked = c.execute(
+                sa.text("SELECT count(*) FROM delivery WHERE warning_id = :w AND acked_at IS NOT NULL"),
+                {"w": draft["id"]},
+            ).scalar()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        smtp.stop()
+        hook_server.shutdown()
+
+    print(
+        f"issue to {counts['recipients']} responsible persons + {counts['broadcast_villages']} village "
+        f"broadcasts ({n_messages} messages), sample county, run {run}"
+    )
+    print(f"{'':28}{'riskmap':>12}{'baseline':>12}{'ratio':>8}   baseline")
+    print(
+        f"{'enqueue (issue request) s':28}{enqueue_s:12.3f}{baseline_s:12.3f}{baseline_s / enqueue_s:7.1f}×"
+        "   row at a time (DB work only, no HTTP)"
+    )
+    print(f"{'enqueue s vs target':28}{enqueue_s:12.3f}{1.0:12.3f}{1.0 / enqueue_s:7.1f}×   target < 1 s")
+    sent = by_status.get("sent", 0)
+    print(
+        f"{'send msg/s (worker ×16)':28}{sent / send_s:12.0f}{'':>12}{'':>8}   "
+        f"{sent}/{n_messages} sent in {send_s:.2f} s: e-mail {mailbox.count} (aiosmtpd), "
+        f"webhook {hooks['n']} (HTTP), broadcast {n_messages - mailbox.count - hooks['n']} (log); {by_status}"
+    )
+    print(f"{'ack requests/s (c=50)':28}{ack_rps:12.0f}{500:12.0f}{ack_rps / 500:7.2f}×   target ≥ 500/s")
+    print(f"{'ack p95 ms':28}{ack_p95:12.1f}{50:12.1f}{50 / ack_p95:7.2f}×   target < 50 ms")
+    print(f"acknowledged {acked}/{len(ids)} deliveries; wrk errors {errors}")
+    if acked != len(ids) or sent != n_messages:
+        raise SystemExit("not every message was sent or acknowledged")
+
+
+if __name__ == "__main__":
+    main()
