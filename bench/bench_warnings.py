@@ -163,6 +163,8 @@ def main() -> None:
         str(PORT),
         "--log-level",
         "warning",
+        "--workers",
+        os.environ.get("BENCH_WORKERS", "1"),
     ]
     proc = start(cmd, env, PORT)
     base = f"http://127.0.0.1:{PORT}"
