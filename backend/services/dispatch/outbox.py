@@ -17,8 +17,6 @@ from backend.models import Delivery, Outbox
 from backend.services.acks import ack_token, token_hash
 from backend.services.dispatch.queue import defer_sends, runtime_secret
 
-CHUNK = 4000
-
 RECIPIENTS = sa.text(
     """
     SELECT r.id, r.code, r.name, r.role, r.title, r.phone, r.email, t.name AS township,
@@ -55,14 +53,15 @@ def person_summary(p) -> dict:
 def enqueue(session: Session, settings: Settings, rows: list[dict]) -> list[int]:
     """Insert outbox rows (a known idempotency key is skipped) and queue their send jobs."""
     ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
+    if rows:
+        # executemany with one cached statement (SQLAlchemy's insertmanyvalues batches it), not one
+        # huge VALUES list compiled afresh for every warning
         stmt = (
-            pg_insert(Outbox)
-            .values(rows[start : start + CHUNK])
+            pg_insert(Outbox.__table__)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(Outbox.id)
+            .returning(Outbox.__table__.c.id)
         )
-        ids.extend(session.scalars(stmt))
+        ids = list(session.execute(stmt, rows).scalars())
     job_ids = defer_sends(session, settings, ids)
     if ids:
         session.execute(
