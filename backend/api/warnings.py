@@ -17,7 +17,7 @@ from backend.errors import InvalidInput
 from backend.models import AppUser
 from backend.services import warnings as svc
 from backend.services.acks import deliveries_report
-from backend.services.auth import require
+from backend.services.auth import Unauthorized, has_role, require
 from pipelines.levels import LEVELS
 
 router = APIRouter(prefix="/api/warnings", tags=["warnings"])
@@ -93,18 +93,12 @@ def list_warnings(
     if status == "draft":
         require_operator(user)
     rows = svc.list_warnings(session, now, status, active, limit)
-    if not (user and is_operator(user)):
+    if not has_role(user, "operator"):
         rows = [w for w in rows if w.status != "draft"]
     return svc.views(session, rows, now)
 
 
-def is_operator(user: AppUser) -> bool:
-    return user.role in ("operator", "admin")
-
-
 def require_operator(user: AppUser | None) -> None:
-    from backend.services.auth import Unauthorized
-
     if user is None:
         raise Unauthorized("drafts are for operators: sign in first")
     require(user, "operator")

@@ -116,8 +116,13 @@ def user_from_token(session: Session, settings: Settings, token: str) -> AppUser
     return user
 
 
+def has_role(user: AppUser | None, role: str) -> bool:
+    """True for a signed-in user whose role is ``role`` or above it."""
+    return user is not None and RANK[user.role] >= RANK[role]
+
+
 def require(user: AppUser, role: str) -> None:
-    if RANK[user.role] < RANK[role]:
+    if not has_role(user, role):
         raise Forbidden(f"this needs the {role} role; {user.username} is {user.role}")
 
 

@@ -123,7 +123,12 @@ def view(
 
 def views(session: Session, warnings: list[Warning], now: datetime) -> list[dict]:
     towns = townships_of(session, [w.id for w in warnings])
-    users = dict(session.execute(sa.select(AppUser.id, AppUser.username)).all()) if warnings else {}
+    issuers = {w.issued_by for w in warnings if w.issued_by}
+    users = (
+        dict(session.execute(sa.select(AppUser.id, AppUser.username).where(AppUser.id.in_(issuers))).all())
+        if issuers
+        else {}
+    )
     return [view(w, towns[w.id], now, users) for w in warnings]
 
 
@@ -386,23 +391,23 @@ def update(
         towns = resolve_townships(session, changes["township_codes"])
     names = [t.name for t in towns]
     level = changes.get("level", old.level)
-    regenerate = level != old.level and "headline" not in changes
+    if level != old.level and "headline" not in changes:  # a new level gets the new level's wording
+        defaults = {
+            "headline": headline_zh(settings.issuer_name, old.hazard, level, names),
+            "description": default_description(old.hazard, level, names, changes.get("reason") or ""),
+            "instruction": default_instruction(old.hazard, level),
+        }
+    else:
+        defaults = {"headline": old.headline, "description": old.description, "instruction": old.instruction}
     new = Warning(
         identifier=f"urn:uuid:{uuid.uuid4()}",
         hazard=old.hazard,
         level=level,
         status="issued",
         msg_type="Update",
-        headline=changes.get("headline")
-        or (headline_zh(settings.issuer_name, old.hazard, level, names) if regenerate else old.headline),
-        description=changes.get("description")
-        or (
-            default_description(old.hazard, level, names, changes.get("reason") or "")
-            if regenerate
-            else old.description
-        ),
-        instruction=changes.get("instruction")
-        or (default_instruction(old.hazard, level) if regenerate else old.instruction),
+        headline=changes.get("headline") or defaults["headline"],
+        description=changes.get("description") or defaults["description"],
+        instruction=changes.get("instruction") or defaults["instruction"],
         onset=changes.get("onset") or old.onset,
         expires=changes.get("expires") or old.expires,
         run_id=old.run_id,
