@@ -29,9 +29,10 @@ from backend.api import (
     warnings,
 )
 from backend.config import Settings, get_settings
-from backend.db import make_engine
+from backend.db import make_async_pool, make_engine
 from backend.errors import install_handlers
 from backend.logs import configure_logging
+from backend.services.acks import Acknowledger
 from backend.services.tiles import TileService
 
 log = logging.getLogger("riskmap.http")
@@ -82,6 +83,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await app.state.acks.pool.open(wait=False)
         task = None
         if worker:
             from backend.services.dispatch.queue import run_worker_async
@@ -92,6 +94,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await app.state.acks.pool.close()
         app.state.engine.dispose()
 
     app = FastAPI(
@@ -99,27 +102,36 @@ def create_app(
         summary="County risk one-map, graded warnings and evacuation transfer planning",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry looks up the global providers on every request (≈7% of
+        # a small request's time); on only where the operator asks for it
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
+    # 叫应 runs on the event loop with group commit, over its own small pool whose commits are
+    # asynchronous (services.acks.Acknowledger says why that is safe)
+    app.state.acks = Acknowledger(
+        make_async_pool(settings, settings.ack_pool_size, "riskmap-ack", synchronous_commit="off")
+    )
     app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
     install_handlers(app)
 
     app.add_middleware(AccessLog)
 
+    # routes are matched in order: the hot ones first (叫应 bursts, map tiles); no paths overlap
+    app.include_router(acks.router)
+    app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(runs.router)
     app.include_router(townships.router)
-    app.include_router(tiles.router)
     app.include_router(basemap.router)
     app.include_router(shelters.router)
     app.include_router(evacuation.router)
     app.include_router(places.router)
     app.include_router(warnings.router)
-    app.include_router(acks.router)
     app.include_router(admin.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")

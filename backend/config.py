@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     pool_size: int = 10
     max_overflow: int = 5
     pool_timeout_s: float = 10.0
+    #: connections of the asyncio pool that serves acknowledgements (叫应), per process
+    ack_pool_size: int = 4
     #: a query running longer than this is cancelled by PostgreSQL
     statement_timeout_ms: int = 15_000
     #: seconds to wait for a connection before declaring the database unreachable
@@ -36,6 +38,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: "json" for machine-read logs, "console" for people
     log_format: str = "console"
+    #: FastAPI's native OpenTelemetry spans and metrics (needs a configured provider, e.g.
+    #: FASTAPI_OTEL_AUTO_CONFIGURE=true with OTEL_* exporter variables)
+    telemetry: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     #: directory with index.html and src/ of the one-map page

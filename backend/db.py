@@ -41,6 +41,42 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+def connect_args(settings: Settings, **server: str) -> dict:
+    """libpq connection arguments every riskmap connection carries: connect timeout, statement
+    timeout, UTC session time zone, application name, and ``server`` settings (``-c name=value``)."""
+    options = {"statement_timeout": settings.statement_timeout_ms, "TimeZone": "UTC", **server}
+    return {
+        "connect_timeout": settings.connect_timeout_s,
+        "options": " ".join(f"-c {k}={v}" for k, v in options.items()),
+        "application_name": "riskmap",
+    }
+
+
+def libpq_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL as a libpq connection string (procrastinate's and the async pool's)."""
+    return parse_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def make_async_pool(settings: Settings, max_size: int, name: str, **server: str):
+    """An asyncio pool of autocommit psycopg connections for the hot endpoints that run on the
+    event loop itself (叫应): no thread-pool hand-off, no GIL convoy under load. ``server`` are
+    extra session settings. Its connections are opened at start and kept; open it inside the
+    running loop (``await pool.open(wait=False)``: a database that is down does not stop the
+    service from starting, requests then answer 503)."""
+    from psycopg.rows import namedtuple_row
+    from psycopg_pool import AsyncConnectionPool
+
+    return AsyncConnectionPool(
+        libpq_dsn(settings.database_url),
+        min_size=max_size,  # all opened at start: a burst does not wait for connections
+        max_size=max_size,
+        timeout=settings.pool_timeout_s,
+        name=name,
+        open=False,
+        kwargs={"autocommit": True, "row_factory": namedtuple_row, **connect_args(settings, **server)},
+    )
+
+
 def make_engine(settings: Settings | None = None, url: str | None = None, **kw) -> Engine:
     settings = settings or get_settings()
     parsed = parse_url(url or settings.database_url)
@@ -53,11 +89,7 @@ def make_engine(settings: Settings | None = None, url: str | None = None, **kw) 
         )
     return sa.create_engine(
         parsed,
-        connect_args={
-            "connect_timeout": settings.connect_timeout_s,
-            "options": f"-c statement_timeout={settings.statement_timeout_ms} -c TimeZone=UTC",
-            "application_name": "riskmap",
-        },
+        connect_args=connect_args(settings),
         **kw,
     )
 

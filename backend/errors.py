@@ -96,27 +96,31 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        import psycopg
         from psycopg.errors import QueryCanceled
+        from psycopg_pool import PoolTimeout as AsyncPoolTimeout
         from sqlalchemy.exc import OperationalError
         from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-        if isinstance(exc, OperationalError) and isinstance(exc.orig, QueryCanceled):
-            log.warning("query cancelled on %s: %s", request.url.path, exc.orig)
+        # the same faults reach here wrapped by SQLAlchemy or straight from psycopg (async pool)
+        orig = exc.orig if isinstance(exc, OperationalError) else exc
+        if isinstance(orig, QueryCanceled):
+            log.warning("query cancelled on %s: %s", request.url.path, orig)
             return problem(
                 503,
                 "Query cancelled",
                 "the query took too long and was cancelled; try again or zoom in",
                 str(request.url.path),
             )
-        if isinstance(exc, PoolTimeout):
+        if isinstance(exc, (PoolTimeout, AsyncPoolTimeout)):
             return problem(
                 503,
                 "Service busy",
-                "all database connections are busy; try again shortly",
+                "no database connection became free in time (busy or unreachable); try again shortly",
                 str(request.url.path),
             )
-        if isinstance(exc, OperationalError):
-            log.warning("database unavailable: %s", exc.orig)
+        if isinstance(orig, psycopg.OperationalError):
+            log.warning("database unavailable: %s", orig)
             return problem(
                 503,
                 "Database unavailable",

@@ -66,10 +66,11 @@ def row_at_a_time(engine, settings, warning_id: int) -> float:
     """The baseline: the same writes, one ORM row and one deferred job at a time; rolled back."""
     from sqlalchemy.orm import Session
 
+    from backend.db import libpq_dsn
     from backend.models import Delivery, Outbox
     from backend.services.acks import ack_token, token_hash
     from backend.services.dispatch.outbox import RECIPIENTS, VILLAGES, choose_channel
-    from backend.services.dispatch.queue import SEND_TASK, libpq_dsn, queue_app, runtime_secret
+    from backend.services.dispatch.queue import SEND_TASK, queue_app, runtime_secret
 
     secret = runtime_secret(settings)
     app = queue_app(libpq_dsn(settings.database_url))

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from html import escape
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 
-from backend.db import get_session
 from backend.errors import RiskmapError
-from backend.services.acks import ack_state, acknowledge
 from backend.services.cap import BEIJING
 
 router = APIRouter(tags=["acks"])
@@ -24,9 +21,8 @@ Token = Path(min_length=1, max_length=200)
 
 
 @router.post("/api/ack/{token}", summary="Acknowledge a warning (叫应); twice is harmless")
-def ack_api(request: Request, token: str = Token, session: Session = Depends(get_session)) -> dict:
-    result = acknowledge(session, token, request.app.state.clock(), via="api")
-    session.commit()
+async def ack_api(request: Request, token: str = Token) -> dict:
+    result = await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="api")
     return {"acknowledged": True} | result
 
 
@@ -60,9 +56,9 @@ def error_page(exc: RiskmapError) -> HTMLResponse:
 
 
 @router.get("/ack/{token}", response_class=HTMLResponse, summary="The acknowledgement page (one button)")
-def ack_page(request: Request, token: str = Token, session: Session = Depends(get_session)) -> HTMLResponse:
+async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     try:
-        s = ack_state(session, token, request.app.state.clock())
+        s = await request.app.state.acks.state(token, request.app.state.clock())
     except RiskmapError as exc:
         return error_page(exc)
     who = " ".join(
@@ -86,10 +82,9 @@ def ack_page(request: Request, token: str = Token, session: Session = Depends(ge
 
 
 @router.post("/ack/{token}", include_in_schema=False)
-def ack_form(request: Request, token: str = Token, session: Session = Depends(get_session)):
+async def ack_form(request: Request, token: str = Token):
     try:
-        acknowledge(session, token, request.app.state.clock(), via="page")
-        session.commit()
+        await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="page")
     except RiskmapError as exc:
         return error_page(exc)
     return RedirectResponse(f"/ack/{token}", status_code=303)

@@ -36,6 +36,16 @@ def test_readyz_is_503_problem_json_when_the_database_is_down():
     assert r.json()["status"] == 503 and "unreachable" in r.json()["detail"]
 
 
+def test_acknowledging_while_the_database_is_down_is_a_503_not_a_hang():
+    settings = Settings(database_url=DOWN_URL, connect_timeout_s=1, pool_timeout_s=1.0)
+    # raise_server_exceptions=False: what a client gets, not the re-raise TestClient adds after it
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        r = c.post("/api/ack/" + "x" * 43)
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "database" in r.json()["detail"]
+
+
 def test_unknown_path_is_a_problem_json_404(client):
     r = client.get("/api/nothing-here")
     assert r.status_code == 404

@@ -418,6 +418,44 @@ def test_acknowledging_is_idempotent_and_unknown_or_cancelled_links_do_not_work(
     assert w.client.post(f"/api/ack/{t1}").json()["first_time"] is False
 
 
+def test_acknowledgements_arriving_together_go_in_one_statement_and_count_once(warn):
+    """Group commit: a burst is written by one UPDATE; a token twice in the burst is first-time once."""
+    import asyncio
+
+    from backend.db import make_async_pool
+    from backend.errors import NotFound
+    from backend.services.acks import Acknowledger
+
+    w = warn
+    d = draft(w, township_codes(w.engine, 2), level=4)
+    issue(w, d["id"])
+    toks = tokens(w, d["id"])[:12]
+    now = w.clock()
+
+    async def burst():
+        acks = Acknowledger(make_async_pool(w.settings, 2, "test-acks", synchronous_commit="off"))
+        await acks.pool.open(wait=True)
+        try:
+            calls = [acks.acknowledge(t, now) for t in toks] + [
+                acks.acknowledge(toks[0], now) for _ in range(2)
+            ]
+            calls.append(acks.acknowledge("unknown-token-unknown-token-000", now))
+            results = await asyncio.gather(*calls, return_exceptions=True)
+            return results, acks.statements, acks.written
+        finally:
+            await acks.pool.close()
+
+    results, statements, written = asyncio.run(burst())
+    assert statements == 1 and written == 15  # 12 tokens + the first twice more + one unknown
+    assert all(r["first_time"] for r in results[:12])
+    assert [r["first_time"] for r in results[12:14]] == [False, False]
+    assert results[12]["acked_at"] == results[0]["acked_at"] == now
+    assert isinstance(results[14], NotFound)
+    assert scalar(w.engine, "SELECT count(*) FROM delivery WHERE acked_at IS NOT NULL") == 12
+    report = w.client.get(f"/api/warnings/{d['id']}/deliveries", headers=w.login("viewer")).json()
+    assert report["totals"]["acknowledged"] == 12
+
+
 def test_silence_is_resent_at_the_deadline_then_escalated_to_leaders_and_the_county_duty(warn):
     from backend.services.escalation import chase_overdue
 

@@ -19,11 +19,10 @@ from functools import lru_cache
 import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
-from backend.db import make_engine
+from backend.db import libpq_dsn, make_engine
 from backend.services.auth import secret_key
 from backend.services.dispatch.channels import Channels, PermanentFailure
 
@@ -32,11 +31,6 @@ log = logging.getLogger("riskmap.dispatch")
 SEND_TASK = "riskmap:send_message"
 CHASE_TASK = "riskmap:chase"
 QUEUES = ("dispatch", "chase")
-
-
-def libpq_dsn(database_url: str) -> str:
-    """The SQLAlchemy URL as a libpq connection string for procrastinate's own pool."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def backoff_s(settings: Settings, attempts_done: int) -> float:
