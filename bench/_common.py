@@ -39,8 +39,9 @@ def sample_run(sample) -> int:
     engine = get_engine()
     load(Path(sample))
     with engine.connect() as c:
-        run = c.execute(sa.text("SELECT id FROM risk_run WHERE status = 'published' "
-                                "ORDER BY id DESC LIMIT 1")).scalar()
+        run = c.execute(
+            sa.text("SELECT id FROM risk_run WHERE status = 'published' ORDER BY id DESC LIMIT 1")
+        ).scalar()
     if run is None:
         with tempfile.TemporaryDirectory() as d:
             run = run_pipeline(engine, RunInputs.sample(Path(sample)), Path(d)).run_id

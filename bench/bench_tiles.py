@@ -116,6 +116,7 @@ def main() -> None:
     import sqlalchemy as sa
 
     from backend.db import get_engine
+
     engine = get_engine()
     run = sample_run(SAMPLE)
     with engine.begin() as c:

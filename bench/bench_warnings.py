@@ -1,6 +1,6 @@
 """Warnings at county scale: issue one red warning to every responsible person of the sample county
 (≈1,500 and a broadcast per village), send every message to real receivers on loopback, then
-acknowledge every delivery over HTTP with wrk at concurrency 50.
+acknowledge every delivery over HTTP with wrk at concurrency 50 (three bursts; the median shown).
 
 Printed side by side:
 - enqueue: the issue request (deliveries + outbox + procrastinate jobs in one transaction) against
@@ -32,6 +32,13 @@ from _common import sample_run, use_bench_database  # noqa: E402
 from bench_tiles import hammer, start  # noqa: E402
 
 PORT = 8741
+#: the acknowledgement burst is run this many times (acks reset between); the median is shown
+ROUNDS = 3
+ACKED = "SELECT count(*) FROM delivery WHERE warning_id = :w AND acked_at IS NOT NULL"
+RESET = (
+    "UPDATE delivery SET acked_at = NULL, acked_via = NULL, status = 'delivered' "
+    "WHERE warning_id = :w AND channel <> 'broadcast'"
+)
 SAMPLE = Path(os.environ.get("RISKMAP_DATA_DIR", "data")) / "sample"
 
 
@@ -206,12 +213,14 @@ def main() -> None:
             )
         secret = queue.runtime_secret(settings)
         paths = [f"/api/ack/{ack_token(secret, i)}" for i in ids]
-        ack_rps, ack_p95, errors = hammer(base, paths, concurrency=50, threads=2, seconds=30, method="POST")
-        with engine.connect() as c:
-            acked = c.execute(
-                sa.text("SELECT count(*) FROM delivery WHERE warning_id = :w AND acked_at IS NOT NULL"),
-                {"w": draft["id"]},
-            ).scalar()
+        rounds, acked = [], []
+        for _ in range(ROUNDS):
+            if rounds:  # the same burst again: every delivery back to unacknowledged
+                with engine.begin() as c:
+                    c.execute(sa.text(RESET), {"w": draft["id"]})
+            rounds.append(hammer(base, paths, concurrency=50, threads=2, seconds=30, method="POST"))
+            with engine.connect() as c:
+                acked.append(c.execute(sa.text(ACKED), {"w": draft["id"]}).scalar())
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -234,10 +243,15 @@ def main() -> None:
         f"{sent}/{n_messages} sent in {send_s:.2f} s: e-mail {mailbox.count} (aiosmtpd), "
         f"webhook {hooks['n']} (HTTP), broadcast {n_messages - mailbox.count - hooks['n']} (log); {by_status}"
     )
+    ack_rps, ack_p95, errors = sorted(rounds, key=lambda r: r[1])[len(rounds) // 2]  # the median p95
+    each = ", ".join(f"{r:.0f}/s p95 {p:.1f} ms" for r, p, _ in rounds)
     print(f"{'ack requests/s (c=50)':28}{ack_rps:12.0f}{500:12.0f}{ack_rps / 500:7.2f}×   target ≥ 500/s")
     print(f"{'ack p95 ms':28}{ack_p95:12.1f}{50:12.1f}{50 / ack_p95:7.2f}×   target < 50 ms")
-    print(f"acknowledged {acked}/{len(ids)} deliveries; wrk errors {errors}")
-    if acked != len(ids) or sent != n_messages:
+    print(
+        f"acknowledged {acked} of {len(ids)} deliveries in {ROUNDS} bursts (the median burst shown; "
+        f"each: {each}); wrk errors {sum(r[2] for r in rounds)}"
+    )
+    if any(a != len(ids) for a in acked) or sent != n_messages:
         raise SystemExit("not every message was sent or acknowledged")
 
 

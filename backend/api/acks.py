@@ -7,10 +7,12 @@ form, so it works on any phone browser, without JavaScript.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
 from backend.errors import RiskmapError
 from backend.services.cap import BEIJING
@@ -20,10 +22,23 @@ router = APIRouter(tags=["acks"])
 Token = Path(min_length=1, max_length=200)
 
 
-@router.post("/api/ack/{token}", summary="Acknowledge a warning (叫应); twice is harmless")
-async def ack_api(request: Request, token: str = Token) -> dict:
+class Acknowledged(BaseModel):
+    acknowledged: bool = True
+    delivery_id: int
+    warning_id: int
+    acked_at: datetime
+    #: false when this link had already been acknowledged (the first time stands)
+    first_time: bool
+
+
+@router.post(
+    "/api/ack/{token}",
+    summary="Acknowledge a warning (叫应); twice is harmless",
+    responses={404: {"description": "unknown link"}, 410: {"description": "cancelled, replaced or expired"}},
+)
+async def ack_api(request: Request, token: str = Token) -> Acknowledged:
     result = await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="api")
-    return {"acknowledged": True} | result
+    return Acknowledged(**result)
 
 
 PAGE = """<!doctype html>
