@@ -12,13 +12,12 @@ Printed side by side:
 
 from __future__ import annotations
 
+import json
 import os
-import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -34,39 +33,15 @@ from bench_tiles import hammer, start  # noqa: E402
 PORT = 8741
 #: the acknowledgement burst is run this many times (acks reset between); the median is shown
 ROUNDS = 3
+#: jobs the worker runs at once
+CONCURRENCY = 16
+SEND_SPAN = "SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM outbox"
 ACKED = "SELECT count(*) FROM delivery WHERE warning_id = :w AND acked_at IS NOT NULL"
 RESET = (
     "UPDATE delivery SET acked_at = NULL, acked_via = NULL, status = 'delivered' "
     "WHERE warning_id = :w AND channel <> 'broadcast'"
 )
 SAMPLE = Path(os.environ.get("RISKMAP_DATA_DIR", "data")) / "sample"
-
-
-class Mailbox:
-    def __init__(self):
-        self.count = 0
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.count += 1
-        return "250 OK"
-
-
-def webhook_receiver():
-    counter = {"n": 0}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            counter["n"] += 1
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, counter
 
 
 def row_at_a_time(engine, settings, warning_id: int) -> float:
@@ -123,8 +98,6 @@ def row_at_a_time(engine, settings, warning_id: int) -> float:
 
 
 def main() -> None:
-    from aiosmtpd.controller import Controller
-
     from backend.config import get_settings
     from backend.db import get_engine
     from backend.services.acks import ack_token
@@ -143,20 +116,18 @@ def main() -> None:
     with Session(engine) as s, s.begin():
         add_user(s, "bench-operator", "bench password", "operator", actor="bench")
 
-    mailbox = Mailbox()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        smtp_port = sock.getsockname()[1]
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    hook_server, hooks = webhook_receiver()
+    receivers = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "receivers.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    ports = json.loads(receivers.stdout.readline())
+    smtp_port, hook_port = ports["smtp"], ports["http"]
     data_dir = Path(tempfile.mkdtemp(prefix="riskmap-bench-"))
     env = {
         **os.environ,
         "RISKMAP_DATA_DIR": str(data_dir),
         "RISKMAP_LOG_LEVEL": "WARNING",
         "RISKMAP_SMTP_PORT": str(smtp_port),
-        "RISKMAP_WEBHOOK_URL": f"http://127.0.0.1:{hook_server.server_address[1]}/hook",
+        "RISKMAP_WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/hook",
         "RISKMAP_PERSON_CHANNELS": "email,webhook",
         "RISKMAP_PUBLIC_URL": f"http://127.0.0.1:{PORT}",
     }
@@ -198,19 +169,24 @@ def main() -> None:
             counts = issued.json()["dissemination"]
         baseline_s = row_at_a_time(engine, settings, spare["id"])
 
-        queue.configure(settings, engine)
         n_messages = counts["messages"]
         t0 = time.perf_counter()
-        queue.run_worker(settings, wait=False, queues=("dispatch",), concurrency=16)
-        send_s = time.perf_counter() - t0
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "riskmap"), "worker", "--once", "--concurrency", str(CONCURRENCY)],
+            env=env,
+            check=True,
+        )
+        worker_s = time.perf_counter() - t0
         with engine.connect() as c:
             by_status = dict(c.execute(sa.text("SELECT status, count(*) FROM outbox GROUP BY status")).all())
+            send_s = float(c.execute(sa.text(SEND_SPAN)).scalar())
             ids = list(
                 c.execute(
                     sa.text("SELECT id FROM delivery WHERE warning_id = :w AND channel <> 'broadcast'"),
                     {"w": draft["id"]},
                 ).scalars()
             )
+        received = httpx.get(f"http://127.0.0.1:{hook_port}/counts").json()
         secret = queue.runtime_secret(settings)
         paths = [f"/api/ack/{ack_token(secret, i)}" for i in ids]
         rounds, acked = [], []
@@ -224,8 +200,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-        smtp.stop()
-        hook_server.shutdown()
+        receivers.communicate(timeout=10)  # closing its stdin stops it
 
     print(
         f"issue to {counts['recipients']} responsible persons + {counts['broadcast_villages']} village "
@@ -239,9 +214,11 @@ def main() -> None:
     print(f"{'enqueue s vs target':28}{enqueue_s:12.3f}{1.0:12.3f}{1.0 / enqueue_s:7.1f}×   target < 1 s")
     sent = by_status.get("sent", 0)
     print(
-        f"{'send msg/s (worker ×16)':28}{sent / send_s:12.0f}{'':>12}{'':>8}   "
-        f"{sent}/{n_messages} sent in {send_s:.2f} s: e-mail {mailbox.count} (aiosmtpd), "
-        f"webhook {hooks['n']} (HTTP), broadcast {n_messages - mailbox.count - hooks['n']} (log); {by_status}"
+        f"{'send msg/s (worker ×' + str(CONCURRENCY) + ')':28}{sent / send_s:12.0f}{'':>12}{'':>8}   "
+        f"{sent}/{n_messages} sent, first to last in {send_s:.2f} s (`riskmap worker --once` "
+        f"{worker_s:.1f} s with start-up): e-mail {received['email']} (aiosmtpd), webhook "
+        f"{received['webhook']} (HTTP), broadcast {n_messages - received['email'] - received['webhook']} "
+        f"(log); {by_status}"
     )
     ack_rps, ack_p95, errors = sorted(rounds, key=lambda r: r[1])[len(rounds) // 2]  # the median p95
     each = ", ".join(f"{r:.0f}/s p95 {p:.1f} ms" for r, p, _ in rounds)
