@@ -144,12 +144,14 @@ class Mailbox:
     def __init__(self):
         self.port = free_port()
         self.messages = []  # email.message.Message
+        self.peers = []  # the client's (host, port) for each message: one port per SMTP session
         self.controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         from email import message_from_bytes, policy
 
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.peers.append(session.peer)
         return "250 OK"
 
     def start(self):

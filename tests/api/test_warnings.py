@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from datetime import timedelta
 from importlib.resources import files
 from xml.etree import ElementTree as ET
@@ -254,6 +255,8 @@ def test_the_outbox_survives_the_smtp_server_being_down_and_delivers_each_messag
     )
     ids = w.mailbox.ids()
     assert len(ids) == emails == len(set(ids))
+    # one SMTP session per worker thread, kept between messages (not one per message)
+    assert len(set(w.mailbox.peers)) <= min(32, (os.cpu_count() or 1) + 4) < emails
     # a job that runs again after success sends nothing and counts nothing
     one = scalar(w.engine, "SELECT min(id) FROM outbox WHERE payload->>'channel' = 'email'")
     assert deliver(w.runtime, one) == "sent"
@@ -273,6 +276,29 @@ def test_the_outbox_survives_the_smtp_server_being_down_and_delivers_each_messag
         == expected_recipients(w.engine, codes)
     )
     assert report["totals"]["broadcast_played"] == report["totals"]["broadcast_villages"] > 0
+
+
+def test_an_smtp_session_is_kept_between_messages_and_opened_again_when_the_relay_drops_it(mailbox):
+    from backend.config import Settings
+    from backend.services.dispatch.channels import Message, SmtpSessions, TemporaryFailure
+
+    smtp = SmtpSessions(Settings(smtp_port=mailbox.port, smtp_timeout_s=5))
+
+    def msg(i):
+        return Message("email", "duty@example.org", "暴雨红色预警", "立即转移", f"key-{i}")
+
+    with pytest.raises(TemporaryFailure, match="unreachable"):
+        smtp.send(msg(0))  # the relay is down
+    mailbox.start()
+    for i in range(1, 4):
+        smtp.send(msg(i))
+    assert len(mailbox.messages) == 3 and len(set(mailbox.peers)) == 1
+    mailbox.stop()  # the relay restarts: the kept session is gone
+    mailbox.start()
+    smtp.send(msg(4))
+    assert [m["Message-ID"] for m in mailbox.messages] == [f"<key-{i}@riskmap>" for i in (1, 2, 3, 4)]
+    assert len(set(mailbox.peers)) == 2
+    smtp.close()
 
 
 def test_webhook_messages_are_signed_json_with_an_idempotency_key_and_an_ack_link(warn):

@@ -16,6 +16,8 @@ import importlib
 import json
 import logging
 import smtplib
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -78,7 +80,7 @@ def load_provider(spec: str, default):
     return getattr(importlib.import_module(module), name)()
 
 
-def send_email(settings: Settings, msg: Message) -> None:
+def email_of(settings: Settings, msg: Message) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = settings.smtp_from
     mail["To"] = msg.address
@@ -86,26 +88,87 @@ def send_email(settings: Settings, msg: Message) -> None:
     mail["Date"] = formatdate(localtime=True)
     mail["Message-ID"] = f"<{msg.idempotency_key}@riskmap>"
     mail.set_content(msg.text)
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
+    return mail
+
+
+class SmtpSessions:
+    """E-mail over SMTP with one session per worker thread, kept open between messages: a
+    county-wide warning is hundreds of e-mails to the same relay, and a new session each (TCP,
+    greeting, EHLO, STARTTLS, AUTH, QUIT) costs more than the message. A session the relay has
+    dropped while idle is opened again once; a message whose session broke mid-way may reach the
+    relay twice, with the same Message-ID (at-least-once)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._local = threading.local()
+        self._open_sessions: set[smtplib.SMTP] = set()
+        self._lock = threading.Lock()
+        self._helo: str | None = None
+
+    def send(self, msg: Message) -> None:
+        s = self.settings
+        mail = email_of(s, msg)
+        try:
+            smtp = getattr(self._local, "smtp", None)
+            if smtp is not None:
+                try:
+                    smtp.send_message(mail)
+                    return
+                except (smtplib.SMTPServerDisconnected, ConnectionError):
+                    self._drop(smtp)  # the relay closed it while idle: a new session, once
+            smtp = self._connect()
             smtp.send_message(mail)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        if all(500 <= c < 600 for c in codes):
-            raise PermanentFailure(f"SMTP refused {msg.address}: {exc.recipients}") from exc
-        raise TemporaryFailure(f"SMTP deferred {msg.address}: {exc.recipients}") from exc
-    except smtplib.SMTPResponseException as exc:
-        if 500 <= exc.smtp_code < 600 and exc.smtp_code not in (421,):
-            raise PermanentFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-        raise TemporaryFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-        raise TemporaryFailure(
-            f"SMTP server {settings.smtp_host}:{settings.smtp_port} unreachable: {exc}"
-        ) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            if all(500 <= c < 600 for c in codes):
+                raise PermanentFailure(f"SMTP refused {msg.address}: {exc.recipients}") from exc
+            raise TemporaryFailure(f"SMTP deferred {msg.address}: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 421:  # the relay is closing the session
+                self._drop(getattr(self._local, "smtp", None))
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+            raise TemporaryFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+            self._drop(getattr(self._local, "smtp", None))
+            raise TemporaryFailure(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {exc}") from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if self._helo is None:
+            self._helo = socket.getfqdn()  # once: smtplib would look it up for every session
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, local_hostname=self._helo, timeout=s.smtp_timeout_s)
+        try:
+            if s.smtp_starttls:
+                smtp.starttls()
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        self._local.smtp = smtp
+        with self._lock:
+            self._open_sessions.add(smtp)
+        return smtp
+
+    def _drop(self, smtp: smtplib.SMTP | None) -> None:
+        if smtp is None:
+            return
+        if getattr(self._local, "smtp", None) is smtp:
+            self._local.smtp = None
+        with self._lock:
+            self._open_sessions.discard(smtp)
+        smtp.close()
+
+    def close(self) -> None:
+        """QUIT every session (the worker is stopping)."""
+        with self._lock:
+            sessions, self._open_sessions = self._open_sessions, set()
+        for smtp in sessions:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -150,10 +213,11 @@ class Channels:
             settings.broadcast_provider, LoggingBroadcastProvider
         )
         self._http = httpx.Client(timeout=settings.webhook_timeout_s)
+        self.smtp = SmtpSessions(settings)
 
     def send(self, msg: Message) -> None:
         if msg.channel == "email":
-            send_email(self.settings, msg)
+            self.smtp.send(msg)
         elif msg.channel == "webhook":
             send_webhook(self.settings, self.webhook_secret, msg, self._http)
         elif msg.channel == "sms":
@@ -165,3 +229,4 @@ class Channels:
 
     def close(self) -> None:
         self._http.close()
+        self.smtp.close()

@@ -121,13 +121,16 @@ def run_worker(
     if _runtime is None or _runtime.settings is not settings:
         configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
-    app.run_worker(
-        queues=list(queues),
-        wait=wait,
-        concurrency=concurrency or settings.worker_concurrency,
-        install_signal_handlers=wait,
-        listen_notify=wait,
-    )
+    try:
+        app.run_worker(
+            queues=list(queues),
+            wait=wait,
+            concurrency=concurrency or settings.worker_concurrency,
+            install_signal_handlers=wait,
+            listen_notify=wait,
+        )
+    finally:
+        runtime().channels.smtp.close()  # QUIT the kept SMTP sessions
 
 
 async def run_worker_async(settings: Settings, concurrency: int | None = None) -> None:
@@ -135,9 +138,12 @@ async def run_worker_async(settings: Settings, concurrency: int | None = None) -
     if _runtime is None or _runtime.settings is not settings:
         configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
-    async with app.open_async():
-        await app.run_worker_async(
-            queues=list(QUEUES),
-            concurrency=concurrency or settings.worker_concurrency,
-            install_signal_handlers=False,
-        )
+    try:
+        async with app.open_async():
+            await app.run_worker_async(
+                queues=list(QUEUES),
+                concurrency=concurrency or settings.worker_concurrency,
+                install_signal_handlers=False,
+            )
+    finally:
+        runtime().channels.smtp.close()
