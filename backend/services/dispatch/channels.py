@@ -115,7 +115,7 @@ class SmtpSessions:
                     smtp.send_message(mail)
                     return
                 except (smtplib.SMTPServerDisconnected, ConnectionError):
-                    self._drop(smtp)  # the relay closed it while idle: a new session, once
+                    self._drop()  # the relay closed it while idle: a new session, once
             smtp = self._connect()
             smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -125,12 +125,12 @@ class SmtpSessions:
             raise TemporaryFailure(f"SMTP deferred {msg.address}: {exc.recipients}") from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code == 421:  # the relay is closing the session
-                self._drop(getattr(self._local, "smtp", None))
+                self._drop()
             if 500 <= exc.smtp_code < 600:
                 raise PermanentFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
             raise TemporaryFailure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            self._drop(getattr(self._local, "smtp", None))
+            self._drop()
             raise TemporaryFailure(f"SMTP server {s.smtp_host}:{s.smtp_port} unreachable: {exc}") from exc
 
     def _connect(self) -> smtplib.SMTP:
@@ -151,11 +151,11 @@ class SmtpSessions:
             self._open_sessions.add(smtp)
         return smtp
 
-    def _drop(self, smtp: smtplib.SMTP | None) -> None:
+    def _drop(self) -> None:
+        """Close this thread's session (broken, or closed by the relay)."""
+        smtp, self._local.smtp = getattr(self._local, "smtp", None), None
         if smtp is None:
             return
-        if getattr(self._local, "smtp", None) is smtp:
-            self._local.smtp = None
         with self._lock:
             self._open_sessions.discard(smtp)
         smtp.close()
