@@ -1,13 +1,20 @@
-"""County outline and townships that tile it exactly, with organic boundaries along ridges."""
+"""County outline and townships that tile it exactly, with organic boundaries along ridges.
+
+``build_townships`` is the generator's stage that draws them, with their codes and names.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 from rasterio import features
 from rasterio.transform import Affine
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse import csgraph
+
+from sample_data.county import County
+from sample_data.names import COUNTY_CODE
 
 
 def county_outline(
@@ -101,3 +108,52 @@ def polygonize_labels(
         raise ValueError("township polygons do not form a valid coverage")
     simplified = shapely.coverage_simplify(noded, tolerance_m)
     return list(simplified)
+
+
+def build_townships(county: County) -> None:
+    """The townships, the county seat's site, and the mask of which township covers each cell."""
+    spec, rng = county.spec, county.rng
+    acell = spec.admin_cell_m
+    f = int(round(acell / spec.dem_cell_m))
+    ny, nx = county.ny // f, county.nx // f
+    dem_c = county.dem[: ny * f, : nx * f].reshape(ny, f, nx, f).mean(axis=(1, 3))
+    atrans = county.transform * Affine.scale(f)
+    inside = features.rasterize(
+        [(county.outline, 1)], out_shape=(ny, nx), transform=atrans, dtype=np.uint8
+    ).astype(bool)
+    lab, n = ndimage.label(inside)
+    if n > 1:  # keep the main body
+        sizes = ndimage.sum(inside, lab, range(1, n + 1))
+        inside = lab == (int(np.argmax(sizes)) + 1)
+    inside = ndimage.binary_fill_holes(inside)
+    # the county seat: on the main river, near the middle of the county
+    main = county.rivers[0][1]
+    mid = main[np.argmin(np.hypot(*(main - county.centre).T))]
+    seat_xy = mid + np.array([rng.uniform(-2e3, 2e3), 900.0])
+    sc, sr = ~atrans @ tuple(seat_xy)
+    first = (int(sr), int(sc))
+    seeds = spread_seeds(rng, inside, spec.townships, first)
+    # crossing high ground is dear, so boundaries settle on ridges, as real ones do
+    cost = 1.0 + 2.5 * (dem_c - dem_c.min()) / np.ptp(dem_c)
+    labels = township_labels(cost, inside, seeds, acell)
+    polys = polygonize_labels(labels, atrans, spec.townships, tolerance_m=acell * 1.2)
+    county.seat_xy = seat_xy
+    # codes: the seat first (…100000), then townships from north-west to south-east
+    cent = np.array([[p.centroid.x, p.centroid.y] for p in polys])
+    rest = sorted(range(1, len(polys)), key=lambda i: (-round(cent[i, 1] / 5000), cent[i, 0]))
+    order = [0, *rest]
+    county.township_polys = [polys[i] for i in order]
+    rows = []
+    n_xiang = max(1, len(order) // 4)
+    for k, _ in enumerate(order):
+        suffix = "乡" if k > len(order) - 1 - n_xiang else "镇"  # the last few are 乡
+        rows.append({"code": f"{COUNTY_CODE}{100 + k:03d}000", "name": county.names.place(suffix)})
+    county.townships = pd.DataFrame(rows)
+    county.township_mask = features.rasterize(
+        [(p, k + 1) for k, p in enumerate(county.township_polys)],
+        out_shape=(county.ny, county.nx),
+        transform=county.transform,
+        dtype=np.int32,
+    )
+    # the county is what its townships cover
+    county.inside = county.township_mask > 0

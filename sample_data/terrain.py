@@ -1,13 +1,20 @@
 """Terrain for the synthetic county: fractal noise, rivers, a DEM with valleys, land cover.
 
-Everything is a pure function of a seeded ``numpy.random.Generator`` and array shapes, so the
-same seed gives the same arrays bit for bit.
+The building blocks are pure functions of a seeded ``numpy.random.Generator`` and array shapes,
+so the same seed gives the same arrays bit for bit; the stages at the end lay them out over the
+``County`` (its grid, rivers, DEM and land cover).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import shapely
+from rasterio import features
+from rasterio.transform import from_origin
 from scipy import ndimage
+
+from sample_data import admin
+from sample_data.county import County
 
 # land-cover classes (stored in landcover.tif; pipelines treat 1 and 2 as burnable)
 FOREST, SHRUB, CROPLAND, BUILT, WATER = 1, 2, 3, 4, 5
@@ -116,3 +123,92 @@ def landcover_from(
         lc[still & (shrub_score >= cut)] = SHRUB
     lc[~inside] = 0
     return lc
+
+
+# --------------------------------------------------------------------------------------------
+# stages of the generator
+
+
+def lay_out_grid(county: County) -> None:
+    """The county's outline and the DEM grid covering it with a 3 km margin."""
+    spec, rng = county.spec, county.rng
+    area_m2 = spec.area_km2 * 1e6
+    county.outline = admin.county_outline(rng, tuple(county.centre), area_m2)
+    minx, miny, maxx, maxy = county.outline.buffer(3000).bounds
+    cell = spec.dem_cell_m
+    minx, miny = np.floor(minx / cell) * cell, np.floor(miny / cell) * cell
+    county.nx = int(np.ceil((maxx - minx) / cell))
+    county.ny = int(np.ceil((maxy - miny) / cell))
+    county.transform = from_origin(minx, miny + county.ny * cell, cell, cell)
+    county.bounds = (minx, miny, minx + county.nx * cell, miny + county.ny * cell)
+
+
+def build_rivers(county: County) -> None:
+    """A main river across the county and tributaries joining it, and the distance to them."""
+    spec, rng = county.spec, county.rng
+    cell = spec.dem_cell_m
+    shape = (county.ny, county.nx)
+    w, e = county.bounds[0], county.bounds[2]
+    cy = county.centre[1] + rng.uniform(-0.08, 0.08) * (county.bounds[3] - county.bounds[1])
+    main = meander(
+        rng,
+        np.array([w, cy + rng.uniform(-4e3, 4e3)]),
+        np.array([e, cy + rng.uniform(-4e3, 4e3)]),
+        300.0,
+        0.06,
+    )
+    rivers = [("main", main)]
+    n_trib = max(6, int(round(6 * np.sqrt(spec.area_km2 / 3000))))
+    height = county.bounds[3] - county.bounds[1]
+    for k in range(n_trib):
+        j = int(rng.integers(len(main) // 8, len(main) * 7 // 8))
+        start = main[j]
+        side = 1 if k % 2 == 0 else -1
+        length = rng.uniform(0.25, 0.45) * height
+        end = start + np.array([rng.uniform(-0.4, 0.4) * length, side * length])
+        rivers.append(("tributary", meander(rng, end, start, 300.0, 0.08)))
+    county.rivers = rivers
+    river_lines = [shapely.LineString(r) for _, r in rivers]
+    # distance to the nearest river, through a rasterised river mask
+    burn = features.rasterize(
+        [(ln.buffer(cell), 1) for ln in river_lines],
+        out_shape=shape,
+        transform=county.transform,
+        dtype=np.uint8,
+    )
+    county.river_dist = (ndimage.distance_transform_edt(burn == 0) * cell).astype(np.float32)
+
+
+def build_dem(county: County) -> None:
+    """The DEM and its slope, the county mask, and the noise that later patches the land cover."""
+    rng = county.rng
+    cell = county.spec.dem_cell_m
+    shape = (county.ny, county.nx)
+    noise = fractal_noise(rng, shape, 2.4, cell)
+    ridges = fractal_noise(rng, shape, 2.0, cell, min_wavelength_m=600)
+    county.dem = dem_from(noise, ridges, county.river_dist)
+    county.slope = slope_deg(county.dem, cell)
+    county.inside = features.rasterize(
+        [(county.outline, 1)], out_shape=shape, transform=county.transform, dtype=np.uint8
+    ).astype(bool)
+    county.patch_noise = fractal_noise(rng, shape, 2.6, cell)
+
+
+def build_landcover(county: County) -> None:
+    """Land cover, once the villages and the county seat mark what is built up."""
+    v = county.villages
+    built = np.zeros((county.ny, county.nx), dtype=bool)
+    shapes = [
+        (shapely.Point(x, y).buffer(60 + 4.0 * np.sqrt(p)), 1)
+        for x, y, p in zip(v.x.values, v.y.values, v.population.values, strict=True)
+    ]
+    shapes.append((shapely.Point(*county.seat_xy).buffer(2900), 1))
+    built = (
+        features.rasterize(
+            shapes, out_shape=built.shape, transform=county.transform, dtype=np.uint8
+        ).astype(bool)
+        & county.inside
+    )
+    county.landcover = landcover_from(
+        county.dem, county.slope, county.river_dist, built, county.inside, county.patch_noise
+    )

@@ -1,0 +1,164 @@
+"""Publish a run to PostGIS, and the run's other database edges (its places, an earlier run of the
+same inputs, a failed run's record).
+
+``publish`` writes COG rasters and, in one transaction, the run row, its zones and its township
+statistics: the run becomes ``published`` only with the commit, and a failure leaves no partial
+data (no rows, no raster directory).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+import sqlalchemy as sa
+
+from backend.errors import NotFound
+from pipelines import io
+from pipelines.compute import CODE_HAZARD, LAYERS, RunResult
+from pipelines.inputs import Places
+from pipelines.levels import HAZARDS
+
+
+def load_places(conn) -> Places:
+    towns = gpd.read_postgis("SELECT id, code, name, geom FROM township ORDER BY id", conn, geom_col="geom")
+    if towns.empty:
+        raise NotFound("no townships in the database; run `riskmap sample load DIR` first")
+    villages = gpd.read_postgis(
+        "SELECT id, township_id, population, elderly, geom FROM village ORDER BY id", conn, geom_col="geom"
+    )
+    sites = gpd.read_postgis("SELECT id, geom FROM hazard_site ORDER BY id", conn, geom_col="geom")
+    return Places(
+        towns.rename_geometry("geometry"),
+        villages.rename_geometry("geometry"),
+        sites.rename_geometry("geometry"),
+    )
+
+
+def find_published(conn, checksum: str) -> int | None:
+    return conn.execute(
+        sa.text(
+            "SELECT id FROM risk_run WHERE inputs_checksum = :c AND status = "
+            "'published' ORDER BY id DESC LIMIT 1"
+        ),
+        {"c": checksum},
+    ).scalar()
+
+
+def _summary(result: RunResult) -> dict:
+    counts = {}
+    for hazard in LAYERS:
+        bc = np.bincount(result.layers[hazard].values.ravel(), minlength=5)
+        counts[hazard] = {str(i): int(bc[i]) for i in range(1, 5)}
+    dom = np.bincount(result.layers["dominant"].values.ravel(), minlength=len(HAZARDS) + 1)
+    return {
+        "cells": counts,
+        "cell_km2": result.grid.cell_m**2 / 1e6,
+        "dominant_cells": {CODE_HAZARD[i]: int(dom[i]) for i in CODE_HAZARD},
+    }
+
+
+def write_rasters(result: RunResult, out: Path) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    g = result.grid
+    for name in LAYERS:
+        io.write_level_cog(out / f"{name}.tif", result.layers[name].values, g.transform, g.crs, name)
+    for name, units in (("rain_total", "mm"), ("rain_max_3h", "mm"), ("fwi", "1"), ("r_eff", "mm")):
+        io.write_float_cog(out / f"{name}.tif", result.extras[name], g.transform, g.crs, name, units)
+    return sorted(p.name for p in out.iterdir())
+
+
+def publish(
+    engine, result: RunResult, checksum: str, params: dict, data_dir: Path, fail_after_zones: bool = False
+) -> int:
+    """Write rasters and, in one transaction, the run, its zones and statistics."""
+    runs_dir = Path(data_dir) / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=runs_dir))
+    final: Path | None = None
+    try:
+        files = write_rasters(result, tmp)
+        with engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # a batch job, not a request
+            run_id = conn.execute(
+                sa.text(
+                    "INSERT INTO risk_run (status, inputs_checksum, valid_from, valid_to, params, "
+                    "summary, published_at) VALUES ('published', :c, :f, :t, CAST(:p AS jsonb), "
+                    "CAST(:s AS jsonb), now()) RETURNING id"
+                ),
+                {
+                    "c": checksum,
+                    "f": result.valid_from,
+                    "t": result.valid_to,
+                    "p": json.dumps({**params, "rasters": files, "notes": result.notes}),
+                    "s": json.dumps(_summary(result)),
+                },
+            ).scalar()
+            zone_rows = [
+                {
+                    "r": run_id,
+                    "h": hz,
+                    "l": lv,
+                    "d": CODE_HAZARD.get(dom) if hz == "onemap" else hz,
+                    "detail": det,
+                    "wkb": shapely.to_wkb(g, hex=True),
+                }
+                for hz, lv, dom, det, g in result.zones
+            ]
+            if zone_rows:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO risk_zone (run_id, hazard, level, dominant_hazard, detail, geom) "
+                        "VALUES (:r, :h, :l, :d, :detail, "
+                        "ST_Multi(ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)))"
+                    ),
+                    zone_rows,
+                )
+            if fail_after_zones:  # for tests: a crash in the middle of publication
+                raise RuntimeError("simulated crash during publication")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO risk_zone_part (run_id, hazard, level, geom) SELECT run_id, hazard, level, "
+                    "ST_Subdivide(geom, 64) FROM risk_zone WHERE run_id = :r AND detail = 2"
+                ),
+                {"r": run_id},
+            )
+            stats = result.stats.assign(run_id=run_id).to_dict("records")
+            conn.execute(
+                sa.text(
+                    "INSERT INTO township_risk (run_id, township_id, hazard, level, dominant_hazard, "
+                    "area_share_1, area_share_2, area_share_3, area_share_4, exposed_1, exposed_2, "
+                    "exposed_3, exposed_4) VALUES (:run_id, :township_id, :hazard, :level, "
+                    ":dominant_hazard, :area_share_1, :area_share_2, :area_share_3, :area_share_4, "
+                    ":exposed_1, :exposed_2, :exposed_3, :exposed_4)"
+                ),
+                stats,
+            )
+            final = runs_dir / str(run_id)
+            if final.exists():
+                shutil.rmtree(final)
+            tmp.rename(final)
+        return run_id
+    except BaseException:
+        if final is not None and final.exists():
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def record_failure(engine, checksum: str, params: dict, reason: str) -> int:
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.text(
+                "INSERT INTO risk_run (status, inputs_checksum, params, error) VALUES "
+                "('failed', :c, CAST(:p AS jsonb), :e) RETURNING id"
+            ),
+            {"c": checksum, "p": json.dumps(params), "e": reason[:2000]},
+        ).scalar()
