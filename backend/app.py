@@ -14,26 +14,20 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from backend.api import (
-    acks,
-    admin,
-    auth,
-    basemap,
-    evacuation,
-    health,
-    places,
-    runs,
-    shelters,
-    tiles,
-    townships,
-    warnings,
-)
+from backend.auth import routes as auth
 from backend.config import Settings, get_settings
 from backend.db import make_async_pool, make_engine
-from backend.errors import install_handlers
+from backend.evacuation import routes as evacuation
+from backend.health import routes as health
+from backend.http import install_handlers
 from backend.logs import configure_logging
-from backend.services.acks import Acknowledger
-from backend.services.tiles import TileService
+from backend.onemap import routes as onemap
+from backend.onemap.tiles import TileService
+from backend.places import routes as places
+from backend.runs import routes as runs
+from backend.warnings import ack_routes as acks
+from backend.warnings import routes as warnings
+from backend.warnings.acks import Acknowledger
 
 log = logging.getLogger("riskmap.http")
 
@@ -86,7 +80,7 @@ def create_app(
         await app.state.acks.pool.open(wait=False)
         task = None
         if worker:
-            from backend.services.dispatch.queue import run_worker_async
+            from backend.worker import run_worker_async
 
             task = asyncio.create_task(run_worker_async(settings))
         yield
@@ -111,7 +105,7 @@ def create_app(
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
     # 叫应 runs on the event loop with group commit, over its own small pool whose commits are
-    # asynchronous (services.acks.Acknowledger says why that is safe)
+    # asynchronous (backend.warnings.acks.Acknowledger says why that is safe)
     app.state.acks = Acknowledger(
         make_async_pool(settings, settings.ack_pool_size, "riskmap-ack", synchronous_commit="off")
     )
@@ -122,17 +116,13 @@ def create_app(
 
     # routes are matched in order: the hot ones first (叫应 bursts, map tiles); no paths overlap
     app.include_router(acks.router)
-    app.include_router(tiles.router)
+    app.include_router(onemap.router)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(runs.router)
-    app.include_router(townships.router)
-    app.include_router(basemap.router)
-    app.include_router(shelters.router)
-    app.include_router(evacuation.router)
     app.include_router(places.router)
+    app.include_router(evacuation.router)
     app.include_router(warnings.router)
-    app.include_router(admin.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

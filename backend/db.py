@@ -6,15 +6,12 @@ so a slow query is cancelled by PostgreSQL instead of piling up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 import sqlalchemy as sa
-from fastapi import Request
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from backend.config import Settings, get_settings
 from backend.errors import DatabaseUnavailable
@@ -97,13 +94,6 @@ def make_engine(settings: Settings | None = None, url: str | None = None, **kw) 
 @lru_cache
 def get_engine() -> Engine:
     return make_engine()
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one session per request from the app's engine, closed afterwards."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
-        yield session
 
 
 def explain_connection_error(url: URL, exc: Exception) -> str:

@@ -1,22 +1,12 @@
-"""Domain errors, raised by services and the CLI, and mapped to HTTP in one table.
+"""Domain errors, raised by services and the CLI, each with the HTTP status it maps to.
 
-Services raise these; :func:`install_handlers` turns them into RFC 9457
+Services raise these; :func:`backend.http.install_handlers` turns them into RFC 9457
 ``application/problem+json`` responses and the CLI turns them into one line on stderr.
 """
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
 
 
 class RiskmapError(Exception):
@@ -53,84 +43,3 @@ class Conflict(RiskmapError):
 class DatabaseUnavailable(RiskmapError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     title = "Database unavailable"
-
-
-def problem(status: int, title: str, detail: str, instance: str | None = None, **extra) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-
-
-def install_handlers(app: FastAPI) -> None:
-    """Every error leaves the service as problem+json; nothing leaves as a traceback."""
-
-    @app.exception_handler(RiskmapError)
-    async def _domain(request: Request, exc: RiskmapError):
-        response = problem(int(exc.status), exc.title, exc.detail, str(request.url.path))
-        if int(exc.status) == 401:
-            response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
-        title = HTTPStatus(exc.status_code).phrase
-        detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, title, detail, str(request.url.path))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):
-        errors = exc.errors()
-        parts = []
-        for e in errors:
-            loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
-            parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
-        return problem(
-            422,
-            "Invalid input",
-            "; ".join(parts) or "invalid request",
-            str(request.url.path),
-            errors=[{"loc": e.get("loc"), "msg": e.get("msg")} for e in errors],
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        import psycopg
-        from psycopg.errors import QueryCanceled
-        from psycopg_pool import PoolTimeout as AsyncPoolTimeout
-        from sqlalchemy.exc import OperationalError
-        from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-        # the same faults reach here wrapped by SQLAlchemy or straight from psycopg (async pool)
-        orig = exc.orig if isinstance(exc, OperationalError) else exc
-        if isinstance(orig, QueryCanceled):
-            log.warning("query cancelled on %s: %s", request.url.path, orig)
-            return problem(
-                503,
-                "Query cancelled",
-                "the query took too long and was cancelled; try again or zoom in",
-                str(request.url.path),
-            )
-        if isinstance(exc, (PoolTimeout, AsyncPoolTimeout)):
-            return problem(
-                503,
-                "Service busy",
-                "no database connection became free in time (busy or unreachable); try again shortly",
-                str(request.url.path),
-            )
-        if isinstance(orig, psycopg.OperationalError):
-            log.warning("database unavailable: %s", orig)
-            return problem(
-                503,
-                "Database unavailable",
-                "the database is unreachable; try again shortly",
-                str(request.url.path),
-            )
-        log.exception("unhandled error on %s", request.url.path)
-        return problem(
-            500,
-            "Internal Server Error",
-            "an unexpected error occurred; it has been logged",
-            str(request.url.path),
-        )

@@ -24,8 +24,8 @@ def bench(db: str, sample: Path, label: str) -> None:
     from sqlalchemy.orm import Session
 
     from backend.db import get_engine
-    from backend.services.evacuation import core, exports
-    from backend.services.evacuation.plan import build, parse_options, plan_evacuation
+    from backend.evacuation import core, exports
+    from backend.evacuation.plan import build, parse_options, plan_evacuation
 
     engine = get_engine()
     run = sample_run(sample)

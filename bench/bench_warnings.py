@@ -49,19 +49,20 @@ def row_at_a_time(engine, settings, warning_id: int) -> float:
     from sqlalchemy.orm import Session
 
     from backend.db import libpq_dsn
+    from backend.dispatch.queue import NAMESPACE, defer_app, runtime_secret
     from backend.models import Delivery, Outbox
-    from backend.services.acks import ack_token, token_hash
-    from backend.services.dispatch.outbox import RECIPIENTS, VILLAGES, choose_channel
-    from backend.services.dispatch.queue import SEND_TASK, queue_app, runtime_secret
+    from backend.warnings.acks import ack_token, token_hash
+    from backend.warnings.outbox import RECIPIENTS, SEND_QUEUE, SEND_TASK, VILLAGES, choose_channel
 
     secret = runtime_secret(settings)
-    app = queue_app(libpq_dsn(settings.database_url))
+    app = defer_app(libpq_dsn(settings.database_url))
     with Session(engine) as s:
         towns = list(s.scalars(sa.text("SELECT id FROM township")))
         start_t = time.perf_counter()
         people = s.execute(RECIPIENTS, {"townships": towns}).all()
         villages = s.execute(VILLAGES, {"townships": towns}).all()
         raw = s.connection().connection.driver_connection
+        send = app.configure_task(f"{NAMESPACE}:{SEND_TASK}", queue=SEND_QUEUE, connection=raw)
         for p in people:
             channel, address = choose_channel(settings, p)
             d = Delivery(warning_id=warning_id, recipient_id=p.id, village_id=p.village_id, channel=channel)
@@ -77,7 +78,7 @@ def row_at_a_time(engine, settings, warning_id: int) -> float:
             )
             s.add(o)
             s.flush()
-            app.configure_task(SEND_TASK, connection=raw).defer(outbox_id=o.id)
+            send.defer(outbox_id=o.id)
         for v in villages:
             d = Delivery(warning_id=warning_id, village_id=v.id, channel="broadcast")
             s.add(d)
@@ -91,18 +92,18 @@ def row_at_a_time(engine, settings, warning_id: int) -> float:
             )
             s.add(o)
             s.flush()
-            app.configure_task(SEND_TASK, connection=raw).defer(outbox_id=o.id)
+            send.defer(outbox_id=o.id)
         elapsed = time.perf_counter() - start_t
         s.rollback()
     return elapsed
 
 
 def main() -> None:
+    from backend.auth.service import add_user
     from backend.config import get_settings
     from backend.db import get_engine
-    from backend.services.acks import ack_token
-    from backend.services.auth import add_user
-    from backend.services.dispatch import queue
+    from backend.dispatch import queue
+    from backend.warnings.acks import ack_token
 
     use_bench_database("riskmap_bench_warnings")
     run = sample_run(SAMPLE)

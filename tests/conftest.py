@@ -106,8 +106,8 @@ def users(database_url):
     """A viewer, an operator and an admin (password 'correct horse')."""
     from sqlalchemy.orm import Session
 
+    from backend.auth.service import add_user
     from backend.db import get_engine
-    from backend.services.auth import add_user
 
     with Session(get_engine()) as s, s.begin():
         for name in ("viewer", "operator", "admin"):
@@ -243,7 +243,8 @@ def warn(published, users, data_dir, mailbox, webhook):
     from backend.app import create_app
     from backend.config import get_settings
     from backend.db import get_engine
-    from backend.services.dispatch import queue
+    from backend.dispatch import queue
+    from backend.worker import run_worker
 
     with get_engine().begin() as c:
         c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
@@ -264,7 +265,7 @@ def warn(published, users, data_dir, mailbox, webhook):
 
     def drain():
         """Work through the send jobs that are due now."""
-        queue.run_worker(settings, wait=False, queues=("dispatch",), concurrency=4)
+        run_worker(settings, wait=False, queues=("dispatch",), concurrency=4)
 
     def retries_due():
         """Time passes for the queue: every retry waiting for its back-off is due now."""

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.models.base import Base
 
@@ -20,3 +22,17 @@ class AuditLog(Base):
     at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
     before = mapped_column(JSONB)
     after = mapped_column(JSONB)
+
+
+def audit(session: Session, actor: str, action: str, entity: str, entity_id, before, after) -> None:
+    """Record a state change (in the caller's transaction)."""
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            before=json.loads(json.dumps(before, default=str)) if before is not None else None,
+            after=json.loads(json.dumps(after, default=str)) if after is not None else None,
+        )
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from backend.errors import NotFound
 from backend.models.base import HAZARDS, Base, geometry, gist, in_list, level_check, mercator, valid_geom
 
 RUN_STATUSES = ("running", "published", "failed")
@@ -105,3 +106,32 @@ class RiskZonePart(Base):
     hazard: Mapped[str] = mapped_column(sa.String(16))
     level: Mapped[int] = mapped_column(sa.SmallInteger)
     geom = mapped_column(geometry("POLYGON"), nullable=False)
+
+
+def latest_published(session: Session) -> RiskRun:
+    run = session.scalars(
+        sa.select(RiskRun)
+        .where(RiskRun.status == "published")
+        .order_by(RiskRun.published_at.desc(), RiskRun.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        raise NotFound("no published run yet; run `riskmap pipeline run --sample`")
+    return run
+
+
+def get_run(session: Session, run_id: int) -> RiskRun:
+    run = session.get(RiskRun, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist")
+    return run
+
+
+def published_run(session: Session, run_id: int | None) -> RiskRun:
+    """The given run if published, or the latest published run when ``run_id`` is None."""
+    if run_id is None:
+        return latest_published(session)
+    run = get_run(session, run_id)
+    if run.status != "published":
+        raise NotFound(f"run {run_id} is not published (status {run.status})")
+    return run

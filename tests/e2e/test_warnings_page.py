@@ -18,8 +18,8 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
     server, browser, users, engine, data_dir
 ):
     from backend.config import Settings
-    from backend.services.acks import ack_token
-    from backend.services.dispatch.queue import runtime_secret
+    from backend.dispatch.queue import runtime_secret
+    from backend.warnings.acks import ack_token
 
     with engine.begin() as c:
         c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))

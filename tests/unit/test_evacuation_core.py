@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from backend.services.evacuation import core
+from backend.evacuation import core
 
 INF = math.inf
 

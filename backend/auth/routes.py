@@ -1,0 +1,79 @@
+"""Sign-in (POST /api/auth/token, the OAuth2 password flow answering a short-lived bearer token) and
+the users admins manage (/api/users)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.auth.deps import admin, current_user
+from backend.auth.service import add_user, authenticate, issue_token, update_user
+from backend.http import get_session
+from backend.models import AppUser
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/api/auth/token", summary="Exchange username and password for a bearer token")
+def token(
+    request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session)
+) -> dict:
+    user = authenticate(session, form.username, form.password)
+    access, ttl = issue_token(request.app.state.settings, user)
+    return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "role": user.role}
+
+
+@router.get("/api/auth/me", summary="Who the token belongs to")
+def me(user: AppUser = Depends(current_user)) -> dict:
+    return {"username": user.username, "role": user.role}
+
+
+Role = Literal["viewer", "operator", "admin"]
+RecipientRole = Literal["county_duty", "township_leader", "village_head", "grid_worker", "monitor"]
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+
+
+class UserChange(BaseModel):
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(None, min_length=8, max_length=200)
+
+
+def user_view(u: AppUser) -> dict:
+    return {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
+
+
+@router.get("/api/users", summary="Users (admins)")
+def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[dict]:
+    return [user_view(u) for u in session.scalars(select(AppUser).order_by(AppUser.username))]
+
+
+@router.post("/api/users", status_code=201, summary="Add a user (admins)")
+def create_user(
+    body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
+) -> dict:
+    u = add_user(session, body.username, body.password, body.role, actor=user.username)
+    session.commit()
+    return user_view(u)
+
+
+@router.patch("/api/users/{username}", summary="Change a user's role, activity or password (admins)")
+def change_user(
+    body: UserChange,
+    username: str = Path(max_length=64),
+    user: AppUser = Depends(admin),
+    session: Session = Depends(get_session),
+) -> dict:
+    u = update_user(session, username, body.model_dump(exclude_none=True), actor=user.username)
+    session.commit()
+    return user_view(u)

@@ -1,0 +1,127 @@
+"""Users, password hashing (Argon2 via pwdlib), short-lived signed bearer tokens, roles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import sqlalchemy as sa
+from pwdlib import PasswordHash
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.errors import Conflict, InvalidInput, NotFound, RiskmapError
+from backend.models import AppUser
+from backend.models.audit import audit
+from backend.models.people import USER_ROLES
+
+_hasher = PasswordHash.recommended()
+ALGORITHM = "HS256"
+RANK = {"viewer": 0, "operator": 1, "admin": 2}
+
+
+class Unauthorized(RiskmapError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(RiskmapError):
+    status = 403
+    title = "Forbidden"
+
+
+def secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / ".secret_key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def add_user(session: Session, username: str, password: str, role: str, actor: str = "cli") -> AppUser:
+    if role not in USER_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
+    check_password(password)
+    if session.scalar(sa.select(AppUser).where(AppUser.username == username)):
+        raise Conflict(f"user {username!r} exists already")
+    user = AppUser(username=username, password_hash=_hasher.hash(password), role=role, active=True)
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.add", "app_user", user.id, None, {"username": username, "role": role})
+    return user
+
+
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("the password must have at least 8 characters")
+
+
+def update_user(session: Session, username: str, changes: dict, actor: str) -> AppUser:
+    """Change a user's role, activity or password (admins)."""
+    user = session.scalar(sa.select(AppUser).where(AppUser.username == username).with_for_update())
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    before = {"role": user.role, "active": user.active}
+    if "role" in changes:
+        if changes["role"] not in USER_ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
+        user.role = changes["role"]
+    if "active" in changes:
+        user.active = bool(changes["active"])
+    if changes.get("password"):
+        check_password(changes["password"])
+        user.password_hash = _hasher.hash(changes["password"])
+    session.flush()
+    after = {"role": user.role, "active": user.active, "password_changed": bool(changes.get("password"))}
+    audit(session, actor, "user.update", "app_user", user.id, before, after)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> AppUser:
+    user = session.scalar(sa.select(AppUser).where(AppUser.username == username))
+    if user is None or not user.active or not _hasher.verify(password, user.password_hash):
+        raise Unauthorized("wrong username or password")
+    return user
+
+
+def issue_token(settings: Settings, user: AppUser, now: datetime | None = None) -> tuple[str, int]:
+    now = now or datetime.now(UTC)
+    ttl = settings.token_minutes * 60
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl)).timestamp()),
+    }
+    return jwt.encode(claims, secret_key(settings), algorithm=ALGORITHM), ttl
+
+
+def user_from_token(session: Session, settings: Settings, token: str) -> AppUser:
+    try:
+        claims = jwt.decode(token, secret_key(settings), algorithms=[ALGORITHM])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("the token has expired; sign in again") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized("invalid token") from exc
+    user = session.scalar(sa.select(AppUser).where(AppUser.username == claims.get("sub")))
+    if user is None or not user.active:
+        raise Unauthorized("unknown or disabled user")
+    return user
+
+
+def has_role(user: AppUser | None, role: str) -> bool:
+    """True for a signed-in user whose role is ``role`` or above it."""
+    return user is not None and RANK[user.role] >= RANK[role]
+
+
+def require(user: AppUser, role: str) -> None:
+    if not has_role(user, role):
+        raise Forbidden(f"this needs the {role} role; {user.username} is {user.role}")
+

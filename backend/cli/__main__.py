@@ -1,0 +1,5 @@
+"""``python -m backend.cli`` runs the ``riskmap`` command line."""
+
+from backend.cli import main
+
+main()

@@ -1,0 +1,163 @@
+"""The job queue (procrastinate on PostgreSQL) and the runtime its jobs use.
+
+Generic: domains register their jobs on :data:`tasks` (``@queue.tasks.task(...)``) from their own
+package, and the worker entry point (:mod:`backend.worker`) imports them before it starts.
+Jobs are deferred on the caller's own database connection, inside the caller's transaction
+(:func:`defer`): a warning is issued with every send job queued, or not at all (a transactional
+outbox whose relay is procrastinate's worker). Deferring goes through an App of its own with a
+*synchronous* connector, so it works the same whether or not this process also runs the
+(asynchronous) worker — ``riskmap serve`` runs both in one process. Failed jobs are retried with
+exponential back-off (:class:`Backoff`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import procrastinate
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.auth.service import secret_key
+from backend.config import Settings, get_settings
+from backend.db import libpq_dsn, make_engine
+from backend.dispatch.channels import Channels, PermanentFailure
+
+log = logging.getLogger("riskmap.dispatch")
+
+NAMESPACE = "riskmap"
+# every domain's jobs register here; the worker's App takes them all (namespace "riskmap:")
+tasks = procrastinate.Blueprint()
+
+
+def backoff_s(settings: Settings, attempts_done: int) -> float:
+    """Wait before the next try: base, 2·base, 4·base … capped."""
+    return min(settings.dispatch_backoff_cap_s, settings.dispatch_backoff_s * 2 ** max(attempts_done - 1, 0))
+
+
+class Backoff(BaseRetryStrategy):
+    """Exponential back-off from the settings; a :class:`PermanentFailure` is not retried."""
+
+    def get_retry_decision(self, *, exception, job) -> RetryDecision | None:
+        settings = runtime().settings
+        done = job.attempts + 1
+        if isinstance(exception, PermanentFailure) or done >= settings.dispatch_max_attempts:
+            return None
+        return RetryDecision(retry_in={"seconds": backoff_s(settings, done)})
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    channels: Channels
+    secret: bytes
+    clock: Callable[[], datetime]
+
+
+_runtime: Runtime | None = None
+
+
+def runtime_secret(settings: Settings) -> bytes:
+    """The key acknowledgement tokens are derived from (the service's secret key)."""
+    return secret_key(settings).encode()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def configure(
+    settings: Settings, engine: Engine | None = None, clock: Callable[[], datetime] = utc_now
+) -> Runtime:
+    """Set up what the tasks use (a worker process, or a test) and return it."""
+    global _runtime
+    if _runtime is not None:
+        _runtime.channels.close()
+    engine = engine or make_engine(settings)
+    key = runtime_secret(settings)
+    webhook_secret = settings.webhook_secret or hmac.new(key, b"webhook", hashlib.sha256).hexdigest()
+    _runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker(engine, expire_on_commit=False),
+        channels=Channels(settings, webhook_secret),
+        secret=key,
+        clock=clock,
+    )
+    return _runtime
+
+
+def runtime() -> Runtime:
+    return _runtime or configure(get_settings())
+
+
+@lru_cache
+def queue_app(dsn: str) -> procrastinate.App:
+    """The worker's App (asynchronous connector), with every job registered on :data:`tasks`."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
+    app.add_tasks_from(tasks, namespace=NAMESPACE)
+    return app
+
+
+@lru_cache
+def defer_app(dsn: str) -> procrastinate.App:
+    """An App that only defers, on the caller's synchronous connection (never opened itself)."""
+    return procrastinate.App(connector=procrastinate.SyncPsycopgConnector(conninfo=dsn))
+
+
+def defer(session: Session, settings: Settings, task: str, queue: str, jobs: list[dict]) -> list[int]:
+    """Queue one job of ``task`` (its name as registered on :data:`tasks`) per argument dict, in the
+    session's transaction; returns the job ids in order."""
+    if not jobs:
+        return []
+    raw = session.connection().connection.driver_connection
+    app = defer_app(libpq_dsn(settings.database_url))
+    return app.configure_task(f"{NAMESPACE}:{task}", queue=queue, connection=raw).batch_defer(*jobs)
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    wait: bool = True,
+    queues: tuple[str, ...] | None = None,
+    concurrency: int | None = None,
+) -> None:
+    """Run a worker (every queue unless ``queues``). ``wait=False`` works through the jobs that are
+    due now, then returns. Import the jobs first (:mod:`backend.worker` does)."""
+    if _runtime is None or _runtime.settings is not settings:
+        configure(settings)
+    app = queue_app(libpq_dsn(settings.database_url))
+    try:
+        app.run_worker(
+            queues=list(queues) if queues else None,
+            wait=wait,
+            concurrency=concurrency or settings.worker_concurrency,
+            install_signal_handlers=wait,
+            listen_notify=wait,
+        )
+    finally:
+        runtime().channels.smtp.close()  # QUIT the kept SMTP sessions
+
+
+async def run_worker_async(settings: Settings, concurrency: int | None = None) -> None:
+    """The worker inside another event loop (``riskmap serve`` runs one beside the API)."""
+    if _runtime is None or _runtime.settings is not settings:
+        configure(settings)
+    app = queue_app(libpq_dsn(settings.database_url))
+    try:
+        async with app.open_async():
+            await app.run_worker_async(
+                concurrency=concurrency or settings.worker_concurrency,
+                install_signal_handlers=False,
+            )
+    finally:
+        runtime().channels.smtp.close()

@@ -1,0 +1,1 @@
+"""Evacuation transfers: demand, routing, min-cost-flow allocation to shelters, vehicle trips, exports."""

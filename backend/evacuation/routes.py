@@ -1,0 +1,93 @@
+"""Evacuation plans: POST /api/evacuation/plans (operators); GET …/plans, …/{id}, …/{id}.geojson,
+…/{id}.csv (public, like the map); …/{id}/sheet (with phone numbers: signed-in users)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from backend.auth.deps import current_user, operator
+from backend.evacuation import exports
+from backend.evacuation.plan import plan_evacuation
+from backend.http import get_session
+from backend.models import AppUser
+from backend.models.audit import audit
+
+router = APIRouter(prefix="/api/evacuation", tags=["evacuation"])
+
+
+class PlanRequest(BaseModel):
+    run_id: int = Field(ge=1)
+    options: dict = Field(default_factory=dict, description="policy, fleet, fleets, walk_km, …")
+
+
+@router.post("/plans", status_code=201, summary="Plan an evacuation transfer for a run (operators)")
+def create_plan(
+    body: PlanRequest, user: AppUser = Depends(operator), session: Session = Depends(get_session)
+) -> dict:
+    result = plan_evacuation(session, body.run_id, body.options, created_by=user.id)
+    audit(
+        session,
+        user.username,
+        "evacuation_plan.create",
+        "evacuation_plan",
+        result.plan_id,
+        None,
+        {"run_id": body.run_id, "totals": result.totals},
+    )
+    session.commit()
+    return {"id": result.plan_id, "run_id": body.run_id, "totals": result.totals, "timings_s": result.timings}
+
+
+@router.get("/plans", summary="Plans, newest first (optionally of one run)")
+def list_plans(
+    run: int | None = Query(None, ge=1),
+    limit: int = Query(20, ge=1, le=200),
+    session: Session = Depends(get_session),
+) -> list[dict]:
+    return exports.list_plans(session, run, limit)
+
+
+@router.get("/plans/{plan_id}.geojson", summary="Routes of a plan as GeoJSON")
+def plan_geojson(plan_id: int, session: Session = Depends(get_session)) -> dict:
+    return exports.plan_geojson(session, plan_id)
+
+
+@router.get("/plans/{plan_id}.csv", summary="Assignments of a plan as CSV", response_class=Response)
+def plan_csv(plan_id: int, session: Session = Depends(get_session)):
+    return Response(
+        exports.plan_csv(session, plan_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.csv"'},
+    )
+
+
+@router.get(
+    "/plans/{plan_id}/sheet",
+    summary="Printable per-township transfer sheet (HTML, A4)",
+    response_class=HTMLResponse,
+)
+def plan_sheet(
+    plan_id: int,
+    township: str | None = Query(None, pattern=r"^\d{12}$"),
+    _: AppUser = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    return HTMLResponse(exports.plan_sheet(session, plan_id, township))
+
+
+@router.get(
+    "/plans/{plan_id}/changes",
+    summary="What changed against an earlier plan (default: the previous plan of the same run)",
+)
+def plan_changes(
+    plan_id: int, against: int | None = Query(None, ge=1), session: Session = Depends(get_session)
+) -> dict:
+    return exports.plan_changes(session, plan_id, against)
+
+
+@router.get("/plans/{plan_id}", summary="A plan: totals, assignments and the unserved by village")
+def get_plan(plan_id: int = Path(ge=1), session: Session = Depends(get_session)) -> dict:
+    return exports.plan_json(session, plan_id)

@@ -1,0 +1,1 @@
+"""Townships, villages, shelters, roads, hazard sites and responsible persons: reads and updates."""

@@ -1,0 +1,105 @@
+"""叫应 without login: ``POST /api/ack/{token}`` (JSON) and the mobile page ``GET /ack/{token}``.
+
+The page shows the warning and one big button; opening it does not acknowledge (link
+previewers and scanners open links too), pressing the button does. It is plain HTML with a
+form, so it works on any phone browser, without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
+
+from backend.errors import RiskmapError
+from backend.warnings.cap import BEIJING
+
+router = APIRouter(tags=["acks"])
+
+Token = Path(min_length=1, max_length=200)
+
+
+class Acknowledged(BaseModel):
+    acknowledged: bool = True
+    delivery_id: int
+    warning_id: int
+    acked_at: datetime
+    #: false when this link had already been acknowledged (the first time stands)
+    first_time: bool
+
+
+@router.post(
+    "/api/ack/{token}",
+    summary="Acknowledge a warning (叫应); twice is harmless",
+    responses={404: {"description": "unknown link"}, 410: {"description": "cancelled, replaced or expired"}},
+)
+async def ack_api(request: Request, token: str = Token) -> Acknowledged:
+    result = await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="api")
+    return Acknowledged(**result)
+
+
+PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title}</title>
+<style>
+body{{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:0;background:#f4f5f7;color:#1b1f24}}
+main{{max-width:32rem;margin:0 auto;padding:1rem}}
+.band{{height:.6rem;background:{hex}}}
+h1{{font-size:1.35rem;line-height:1.4;margin:.8rem 0}}
+p{{line-height:1.6}} .who{{color:#555}} .ok{{color:#0a7a32;font-weight:700;font-size:1.2rem}}
+.closed{{color:#8a1c1c;font-weight:700}}
+button{{width:100%;padding:1.4rem;font-size:1.5rem;font-weight:700;border:0;border-radius:.8rem;
+background:#0a7a32;color:#fff;margin:1rem 0}}
+small{{color:#666}}
+</style></head>
+<body><div class="band"></div><main>{body}</main></body></html>"""
+
+
+def page(title: str, body: str, hex_colour: str = "#888", status: int = 200) -> HTMLResponse:
+    return HTMLResponse(PAGE.format(title=escape(title), body=body, hex=hex_colour), status_code=status)
+
+
+def error_page(exc: RiskmapError) -> HTMLResponse:
+    title = "链接无效" if exc.status == 404 else "无需确认"
+    body = f"<h1>{title}</h1><p class='closed'>{escape(exc.detail)}</p>"
+    return page(title, body, status=int(exc.status))
+
+
+@router.get("/ack/{token}", response_class=HTMLResponse, summary="The acknowledgement page (one button)")
+async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
+    try:
+        s = await request.app.state.acks.state(token, request.app.state.clock())
+    except RiskmapError as exc:
+        return error_page(exc)
+    who = " ".join(
+        escape(x) for x in (s["township"] or "", s["village"] or "", s["title"] or "", s["recipient"] or "")
+    )
+    body = f"<h1>{escape(s['headline'])}</h1><p class='who'>{who}</p><p>{escape(s['instruction'] or '')}</p>"
+    if s["acked_at"] is not None:
+        at = s["acked_at"].astimezone(BEIJING).strftime("%m月%d日 %H:%M")
+        body += f"<p class='ok' id='done'>✔ 已确认收到（{at}）<br><small>Acknowledged</small></p>"
+    elif not s["open"]:
+        body += f"<p class='closed'>{escape(s['closed_reason'])}</p>"
+        return page(s["headline"], body, s["hex"], status=410)
+    else:
+        body += (
+            f"<form method='post' action='/ack/{escape(token)}'>"
+            "<button type='submit' id='ack'>确认收到<br><small style='color:#dfe'>I have received it</small>"
+            "</button></form><p><small>按下按钮即向"
+            f"{escape(request.app.state.settings.issuer_name)}回复“已收到”（叫应）。</small></p>"
+        )
+    return page(s["headline"], body, s["hex"])
+
+
+@router.post("/ack/{token}", include_in_schema=False)
+async def ack_form(request: Request, token: str = Token):
+    try:
+        await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="page")
+    except RiskmapError as exc:
+        return error_page(exc)
+    return RedirectResponse(f"/ack/{token}", status_code=303)
