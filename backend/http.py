@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.errors import RiskmapError
+from backend.i18n import LANG_COOKIE, pick_language, translate_problem
 
 log = logging.getLogger("riskmap.errors")
 
@@ -110,3 +111,33 @@ def install_handlers(app: FastAPI) -> None:
             "an unexpected error occurred; it has been logged",
             str(request.url.path),
         )
+
+    localise_problems(app)
+
+
+def localise_problems(app: FastAPI) -> None:
+    """Every handler's problem+json in the asker's language (``Accept-Language`` or the page's
+    language cookie; translations in :mod:`backend.i18n`). Wraps the handlers installed so far."""
+    import json
+
+    def localised(handler):
+        async def wrapper(request: Request, exc: Exception):
+            response = await handler(request, exc)
+            if response.media_type != PROBLEM_JSON:
+                return response
+            lang = pick_language(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+            if lang == "en":
+                return response
+            body = translate_problem(json.loads(response.body), lang)
+            out = JSONResponse(body, status_code=response.status_code, media_type=PROBLEM_JSON)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "content-type"):
+                    out.headers[name] = value
+            out.headers["Content-Language"] = "zh-CN"
+            out.headers["Vary"] = "Accept-Language"
+            return out
+
+        return wrapper
+
+    for key, handler in list(app.exception_handlers.items()):
+        app.exception_handlers[key] = localised(handler)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.auth.deps import admin, current_user
+from backend.auth.deps import SESSION_COOKIE, admin, current_user
 from backend.auth.service import add_user, authenticate, issue_token, update_user
 from backend.http import get_session
 from backend.models import AppUser
@@ -21,16 +21,44 @@ router = APIRouter(tags=["auth"])
 
 @router.post("/api/auth/token", summary="Exchange username and password for a bearer token")
 def token(
-    request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session)
+    request: Request,
+    response: Response,
+    form: OAuth2PasswordRequestForm = Depends(),
+    session: Session = Depends(get_session),
 ) -> dict:
     user = authenticate(session, form.username, form.password)
     access, ttl = issue_token(request.app.state.settings, user)
-    return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "role": user.role}
+    # the same token as an HttpOnly, SameSite=Strict cookie: pages the browser opens itself (the
+    # printable sheet, CSV downloads) cannot send a bearer header; it is read for GET only
+    # (backend.auth.deps.page_user), so it opens no way to change anything (no CSRF surface)
+    response.set_cookie(
+        SESSION_COOKIE,
+        access,
+        max_age=ttl,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": ttl,
+        "role": user.role,
+        "scope": user.scope,
+    }
+
+
+@router.post("/api/auth/logout", status_code=204, summary="Forget the page-view cookie")
+def logout(response: Response) -> Response:
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
 
 
 @router.get("/api/auth/me", summary="Who the token belongs to")
 def me(user: AppUser = Depends(current_user)) -> dict:
-    return {"username": user.username, "role": user.role}
+    return {"username": user.username, "role": user.role, "scope": user.scope}
 
 
 Role = Literal["viewer", "operator", "admin"]
@@ -41,16 +69,24 @@ class NewUser(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=8, max_length=200)
     role: Role
+    scope: str | None = Field(None, pattern=r"^\d{12}$", description="township code; none: the county")
 
 
 class UserChange(BaseModel):
     role: Role | None = None
     active: bool | None = None
+    scope: str | None = Field(None, pattern=r"^(\d{12})?$", description="township code; '' clears it")
     password: str | None = Field(None, min_length=8, max_length=200)
 
 
 def user_view(u: AppUser) -> dict:
-    return {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
+    return {
+        "username": u.username,
+        "role": u.role,
+        "active": u.active,
+        "scope": u.scope,
+        "created_at": u.created_at,
+    }
 
 
 @router.get("/api/users", summary="Users (admins)")
@@ -62,7 +98,7 @@ def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_sessi
 def create_user(
     body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
 ) -> dict:
-    u = add_user(session, body.username, body.password, body.role, actor=user.username)
+    u = add_user(session, body.username, body.password, body.role, actor=user.username, scope=body.scope)
     session.commit()
     return user_view(u)
 

@@ -33,6 +33,13 @@ class Forbidden(RiskmapError):
     title = "Forbidden"
 
 
+class AccountDisabled(RiskmapError):
+    """The right password of an account an admin disabled (said only to whoever knows it)."""
+
+    status = 403
+    title = "Account disabled"
+
+
 def secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
@@ -45,17 +52,31 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def add_user(session: Session, username: str, password: str, role: str, actor: str = "cli") -> AppUser:
+def add_user(
+    session: Session, username: str, password: str, role: str, actor: str = "cli", scope: str | None = None
+) -> AppUser:
     if role not in USER_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
     check_password(password)
+    check_scope(session, scope)
     if session.scalar(sa.select(AppUser).where(AppUser.username == username)):
         raise Conflict(f"user {username!r} exists already")
-    user = AppUser(username=username, password_hash=_hasher.hash(password), role=role, active=True)
+    user = AppUser(
+        username=username, password_hash=_hasher.hash(password), role=role, active=True, scope=scope
+    )
     session.add(user)
     session.flush()
-    audit(session, actor, "user.add", "app_user", user.id, None, {"username": username, "role": role})
+    after = {"username": username, "role": role, "scope": scope}
+    audit(session, actor, "user.add", "app_user", user.id, None, after)
     return user
+
+
+def check_scope(session: Session, scope: str | None) -> None:
+    """A scope is a township's 12-digit code (None: the whole county)."""
+    from backend.models import Township
+
+    if scope and not session.scalar(sa.select(Township.id).where(Township.code == scope)):
+        raise InvalidInput(f"scope: unknown township {scope}")
 
 
 def check_password(password: str) -> None:
@@ -68,26 +89,36 @@ def update_user(session: Session, username: str, changes: dict, actor: str) -> A
     user = session.scalar(sa.select(AppUser).where(AppUser.username == username).with_for_update())
     if user is None:
         raise NotFound(f"no user {username!r}")
-    before = {"role": user.role, "active": user.active}
+    before = {"role": user.role, "active": user.active, "scope": user.scope}
     if "role" in changes:
         if changes["role"] not in USER_ROLES:
             raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
         user.role = changes["role"]
     if "active" in changes:
         user.active = bool(changes["active"])
+    if "scope" in changes:
+        check_scope(session, changes["scope"] or None)
+        user.scope = changes["scope"] or None
     if changes.get("password"):
         check_password(changes["password"])
         user.password_hash = _hasher.hash(changes["password"])
     session.flush()
-    after = {"role": user.role, "active": user.active, "password_changed": bool(changes.get("password"))}
+    after = {
+        "role": user.role,
+        "active": user.active,
+        "scope": user.scope,
+        "password_changed": bool(changes.get("password")),
+    }
     audit(session, actor, "user.update", "app_user", user.id, before, after)
     return user
 
 
 def authenticate(session: Session, username: str, password: str) -> AppUser:
     user = session.scalar(sa.select(AppUser).where(AppUser.username == username))
-    if user is None or not user.active or not _hasher.verify(password, user.password_hash):
+    if user is None or not _hasher.verify(password, user.password_hash):
         raise Unauthorized("wrong username or password")
+    if not user.active:
+        raise AccountDisabled("this account is disabled; ask an admin to enable it again")
     return user
 
 

@@ -16,6 +16,7 @@ app = typer.Typer(help="Users of the service.", no_args_is_help=True)
 def user_add(
     name: str = typer.Argument(..., help="username"),
     role: str = typer.Option("viewer", "--role", help="viewer, operator or admin"),
+    scope: str | None = typer.Option(None, "--scope", help="township code the user works for"),
 ) -> None:
     """Add a user; the password is read from standard input (one line)."""
     from sqlalchemy.orm import Session
@@ -25,6 +26,6 @@ def user_add(
 
     password = sys.stdin.readline().rstrip("\n")
     with Session(get_engine()) as session, session.begin():
-        user = add_user(session, name, password, role)
+        user = add_user(session, name, password, role, scope=scope)
         username, user_role = user.username, user.role
     out.print(f"user {username} added with role {user_role}")

@@ -37,10 +37,15 @@ class Recipient(Base):
 
 class AppUser(Base):
     __tablename__ = "app_user"
-    __table_args__ = (in_list("role", USER_ROLES),)
+    __table_args__ = (
+        in_list("role", USER_ROLES),
+        sa.CheckConstraint("scope ~ '^[0-9]{12}$'", name="scope_12_digits"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.Text)
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    #: the township (code) the user works for; None: the whole county (migration 0009)
+    scope: Mapped[str | None] = mapped_column(sa.String(12))
     created_at = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
