@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
+from backend.audit import routes as audit
 from backend.auth import routes as auth
 from backend.config import Settings, get_settings
 from backend.db import make_async_pool, make_engine
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(places.router)
     app.include_router(evacuation.router)
     app.include_router(warnings.router)
+    app.include_router(audit.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

@@ -140,6 +140,7 @@ def compute(
     }
     total, max3 = products[5], products[6]
     daily_event = products[7 : 7 + n_days]
+    worst = {3: max3} | {h: products[7 + n_days + i] for i, h in enumerate(rainfall.EXTRA_MAX_H)}
     missing = int(products[-1][county].sum())
     county_cells = int(county.sum()) * n_hours
     missing_share = float(missing) / county_cells
@@ -184,6 +185,11 @@ def compute(
     progress.advance()
     fwi_last = codes["fwi"].isel(time=-1).values.astype(np.float32)
     fwi = regrid(fwi_last, weather.transform, weather.crs, grid, Resampling.bilinear).compute()[0]
+    # the other codes of the last day, on the analysis grid: why a place has its fire level
+    last_codes = np.stack(
+        [codes[c].isel(time=-1).values.astype(np.float32) for c in fire.CODES if c != "fwi"]
+    )
+    other_codes = regrid(last_codes, weather.transform, weather.crs, grid, Resampling.bilinear).compute()
     fire_lv = fire.fire_level(fwi, burnable)
     progress.advance()
     lap("fire")
@@ -228,6 +234,10 @@ def compute(
         "r_eff": np.where(county, r_eff, np.nan).astype(np.float32),
         "susceptibility": np.where(county, classes, 0).astype(np.uint8),
     }
+    for h in (1, 6, 12, 24):
+        extras[f"rain_max_{h}h"] = np.where(county, worst[h], np.nan).astype(np.float32)
+    for i, c in enumerate(c for c in fire.CODES if c != "fwi"):
+        extras[c] = np.where(county, other_codes[i], np.nan).astype(np.float32)
     for i in range(1, 5):
         extras[f"first_{i}"] = first[f"first_{i}"]
     t0 = pd.Timestamp(rain_in.times[0]).tz_localize("UTC").to_pydatetime()

@@ -70,7 +70,28 @@ def write_rasters(result: RunResult, out: Path) -> list[str]:
         io.write_level_cog(out / f"{name}.tif", result.layers[name].values, g.transform, g.crs, name)
     for name, units in (("rain_total", "mm"), ("rain_max_3h", "mm"), ("fwi", "1"), ("r_eff", "mm")):
         io.write_float_cog(out / f"{name}.tif", result.extras[name], g.transform, g.crs, name, units)
+    # what a place's levels come from (GET /api/point): the worst accumulation per window, the
+    # other FWI codes of the last day, and the geohazard susceptibility class
+    for name, units in EXPLAIN_RASTERS:
+        if name in result.extras:
+            io.write_float_cog(out / f"{name}.tif", result.extras[name], g.transform, g.crs, name, units)
+    if "susceptibility" in result.extras:  # classes 1 (very low) .. 5 (very high), 0 outside
+        sus = result.extras["susceptibility"].astype(np.float32)
+        io.write_float_cog(out / "susceptibility.tif", sus, g.transform, g.crs, "susceptibility", "class")
     return sorted(p.name for p in out.iterdir())
+
+
+EXPLAIN_RASTERS = (
+    ("rain_max_1h", "mm"),
+    ("rain_max_6h", "mm"),
+    ("rain_max_12h", "mm"),
+    ("rain_max_24h", "mm"),
+    ("ffmc", "1"),
+    ("dmc", "1"),
+    ("dc", "1"),
+    ("isi", "1"),
+    ("bui", "1"),
+)
 
 
 def publish(

@@ -21,6 +21,8 @@ import numpy as np
 import xarray as xr
 
 WINDOWS_H: tuple[int, ...] = (1, 3, 6, 12, 24)
+#: worst accumulations :func:`block_products` gives besides the 3 h one (after the daily sums)
+EXTRA_MAX_H: tuple[int, ...] = (1, 6, 12, 24)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThreshol
     :func:`rainstorm_level` (integer thousandths of a mm; int32 holds 2,000 m of rain).
 
     Returns float32 (K, y, x): level; first hour index reaching levels 1..4 (-1 never); total;
-    worst 3 h; rain of each 24 h day; count of missing hours.
+    worst 3 h; rain of each 24 h day; worst 1, 6, 12 and 24 h (:data:`EXTRA_MAX_H`, for the
+    "why is this red" answer); count of missing hours.
     """
     n = block.shape[0]
     missing = np.isnan(block)
@@ -142,6 +145,9 @@ def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThreshol
     np.cumsum(np.rint(np.where(missing, 0.0, block) * 1000.0).astype(np.int32), axis=0, out=c[1:])
     hours = np.arange(1, n + 1)
     acc = {h: c[1:] - c[np.maximum(hours - h, 0)] for h in sorted(set(thresholds.windows) | {3})}
+    worst = {
+        h: (acc[h] if h in acc else c[1:] - c[np.maximum(hours - h, 0)]).max(axis=0) for h in EXTRA_MAX_H
+    }
     level_t = np.zeros(block.shape, dtype=np.uint8)
     for rule in thresholds.rules:
         hit = acc[rule.hours] >= round(rule.mm * 1000)
@@ -153,6 +159,7 @@ def block_products(block: np.ndarray, n_days: int, thresholds: RainstormThreshol
     out.append(c[-1] / 1000.0)
     out.append(acc[3].max(axis=0) / 1000.0)
     out += [(c[min(24 * (d + 1), n)] - c[24 * d]) / 1000.0 for d in range(n_days)]
+    out += [worst[h] / 1000.0 for h in EXTRA_MAX_H]
     out.append(missing.sum(axis=0))
     return np.stack([np.asarray(o, dtype=np.float32) for o in out])
 
@@ -167,5 +174,5 @@ def lazy_products(stack, n_days: int, thresholds: RainstormThresholds = CMA):
         n_days,
         thresholds,
         dtype=np.float32,
-        chunks=((7 + n_days + 1,), *stack.chunks[1:]),
+        chunks=((7 + n_days + len(EXTRA_MAX_H) + 1,), *stack.chunks[1:]),
     )

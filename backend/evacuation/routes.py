@@ -1,16 +1,21 @@
 """Evacuation plans: POST /api/evacuation/plans (operators); GET …/plans, …/{id}, …/{id}.geojson,
-…/{id}.csv (public, like the map); …/{id}/sheet (with phone numbers: signed-in users)."""
+…/{id}.csv (public, like the map); …/{id}/sheet (signed-in users, bearer or the sign-in cookie; phone
+numbers for operators)."""
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from backend.auth.deps import current_user, operator
-from backend.evacuation import exports
-from backend.evacuation.plan import plan_evacuation
+from backend.auth.deps import operator, page_user
+from backend.auth.service import has_role
+from backend.evacuation import core, exports
+from backend.evacuation.plan import options_json, plan_evacuation
 from backend.http import get_session
 from backend.models import AppUser
 from backend.models.audit import audit
@@ -39,6 +44,11 @@ def create_plan(
     )
     session.commit()
     return {"id": result.plan_id, "run_id": body.run_id, "totals": result.totals, "timings_s": result.timings}
+
+
+@router.get("/options", summary="The default planning options (what the page lets a person change)")
+def default_options() -> dict:
+    return options_json(core.Options())
 
 
 @router.get("/plans", summary="Plans, newest first (optionally of one run)")
@@ -72,10 +82,14 @@ def plan_csv(plan_id: int, session: Session = Depends(get_session)):
 def plan_sheet(
     plan_id: int,
     township: str | None = Query(None, pattern=r"^\d{12}$"),
-    _: AppUser = Depends(current_user),
+    user: AppUser = Depends(page_user),
     session: Session = Depends(get_session),
 ):
-    return HTMLResponse(exports.plan_sheet(session, plan_id, township))
+    html = exports.plan_sheet(session, plan_id, township, with_phones=has_role(user, "operator"))
+    # a self-contained page (printed, saved): nothing runs in it, its one stylesheet allowed by hash
+    digest = base64.b64encode(hashlib.sha256(exports.SHEET_CSS.encode()).digest()).decode()
+    csp = f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; frame-ancestors 'self'"
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
 
 
 @router.get(

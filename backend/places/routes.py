@@ -15,6 +15,7 @@ from backend.http import get_session
 from backend.models import AppUser
 from backend.models.runs import published_run
 from backend.places import people
+from backend.places import search as place_search
 from backend.places import service as places
 from backend.places.shelters import shelters_geojson
 
@@ -120,3 +121,28 @@ def change_recipient(
     view = people.update_recipient(session, code, body.model_dump(exclude_unset=True), user.username)
     session.commit()
     return view
+
+
+_index = place_search.PlaceIndex()
+SearchKind = Literal["township", "village", "shelter", "hazard_site", "road"]
+
+
+@router.get("/api/search", summary="Find townships, villages, shelters, hazard sites and roads")
+def search_places(
+    q: str = Query(min_length=1, max_length=64, description="name, code or pinyin initials (ylx)"),
+    kind: list[SearchKind] | None = Query(None, description="only these kinds"),
+    limit: int = Query(20, ge=1, le=100),
+    session: Session = Depends(get_session),
+) -> dict:
+    hits = place_search.search(_index, session, q, limit, set(kind) if kind else None)
+    return {"q": q, "results": hits}
+
+
+@router.get("/api/townships/{code}/villages", summary="A township's villages with their level in a run")
+def township_villages(
+    code: str = Path(pattern=r"^\d{12}$"),
+    run: int | None = Query(None, ge=1, description="run id; default the latest published"),
+    session: Session = Depends(get_session),
+) -> dict:
+    r = published_run(session, run)
+    return places.township_villages(session, r.id, code)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from backend.errors import InvalidInput, NotFound
 from backend.models import Road, Shelter
 from backend.models.audit import audit
+from backend.sql import query
 
 
 def shelter_json(s: Shelter) -> dict:
@@ -54,3 +55,23 @@ def update_road(session: Session, actor: str, road_id: int, closed: bool) -> dic
     after = {"id": r.id, "name": r.name, "closed": r.closed}
     audit(session, actor, "road.update", "road", r.id, before, after)
     return after
+
+
+def township_villages(session: Session, run_id: int, code: str) -> dict:
+    """A township's villages, worst level first, and how many people live at each level."""
+    from backend.models import Township
+
+    name = session.scalar(sa.select(Township.name).where(Township.code == code))
+    if name is None:
+        raise NotFound(f"no township {code}")
+    rows = [
+        dict(r)
+        for r in session.execute(query("township_villages"), {"run": run_id, "township": code}).mappings()
+    ]
+    by_level = {str(lv): {"villages": 0, "population": 0, "elderly": 0} for lv in range(5)}
+    for r in rows:
+        b = by_level[str(r["level"])]
+        b["villages"] += 1
+        b["population"] += r["population"]
+        b["elderly"] += r["elderly"]
+    return {"run_id": run_id, "code": code, "name": name, "by_level": by_level, "villages": rows}

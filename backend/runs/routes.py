@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from backend.http import get_session
 from backend.models.runs import get_run as find_run
 from backend.models.runs import latest_published, published_run
 from backend.runs import service as runs
+from backend.runs.point import explain_point
 
 router = APIRouter(tags=["runs"])
 
@@ -39,3 +40,15 @@ def township_risk(
         "valid_to": r.valid_to,
         "townships": runs.township_risk(session, r.id),
     }
+
+
+@router.get("/api/point", summary="Why a place has its level: each hazard's level and inputs at a point")
+def point(
+    request: Request,
+    lon: float = Query(ge=-180, le=180),
+    lat: float = Query(ge=-90, le=90),
+    run: int | None = Query(None, ge=1, description="run id; default the latest published"),
+    session: Session = Depends(get_session),
+) -> dict:
+    r = published_run(session, run)
+    return explain_point(session, r, request.app.state.settings.data_dir, lon, lat)

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
 from backend.errors import RiskmapError
-from backend.warnings.cap import BEIJING
+from backend.i18n import beijing_time
 
 router = APIRouter(tags=["acks"])
 
@@ -81,7 +81,7 @@ async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     )
     body = f"<h1>{escape(s['headline'])}</h1><p class='who'>{who}</p><p>{escape(s['instruction'] or '')}</p>"
     if s["acked_at"] is not None:
-        at = s["acked_at"].astimezone(BEIJING).strftime("%m月%d日 %H:%M")
+        at = beijing_time(s["acked_at"], "zh")
         body += f"<p class='ok' id='done'>✔ 已确认收到（{at}）<br><small>Acknowledged</small></p>"
     elif not s["open"]:
         body += f"<p class='closed'>{escape(s['closed_reason'])}</p>"

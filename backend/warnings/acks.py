@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.errors import NotFound, RiskmapError
+from backend.i18n import beijing_time
 from pipelines.levels import LEVELS
 
 
@@ -99,7 +100,7 @@ def state_of(row, now: datetime) -> dict:
         "closed_reason": None,
     }
     if row.status == "cancelled":
-        state["closed_reason"] = f"this warning was cancelled at {row.cancelled_at:%Y-%m-%d %H:%M %Z}"
+        state["closed_reason"] = f"this warning was cancelled at {beijing_time(row.cancelled_at, 'en')}"
     elif row.status == "updated":
         state["closed_reason"] = f"this warning was replaced by a newer message (warning {row.newer})"
     elif row.status == "expired" or row.expires <= now:

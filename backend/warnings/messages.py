@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from backend.config import Settings
 from backend.dispatch.channels import Message
-from backend.warnings.cap import BEIJING
+from backend.i18n import beijing_time
 from backend.warnings.texts import ack_request_zh
 from pipelines.levels import LEVELS
 
 
 def local(t) -> str:
-    return t.astimezone(BEIJING).strftime("%m月%d日%H:%M")
+    """As people read it: 12月1日 20:30（北京时间）."""
+    return beijing_time(t, "zh")
 
 
 def ack_url(settings: Settings, token: str) -> str:

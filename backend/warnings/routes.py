@@ -11,14 +11,16 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
 
-from backend.auth.deps import current_user, operator, optional_user
+from backend.auth.deps import current_user, operator, optional_user, page_user
 from backend.auth.service import Unauthorized, has_role, require
 from backend.errors import InvalidInput
 from backend.http import get_session
+from backend.i18n import LANG_COOKIE, pick_language
 from backend.models import AppUser
 from backend.warnings import feeds, proposals, reading
 from backend.warnings import lifecycle as svc
 from backend.warnings.acks import deliveries_report
+from backend.warnings.ledger import ledger_csv
 from pipelines.levels import LEVELS
 
 router = APIRouter(prefix="/api/warnings", tags=["warnings"])
@@ -256,3 +258,31 @@ def deliveries(
 ) -> dict:
     w = reading.get_warning(session, warning_id)
     return deliveries_report(session, request.app.state.settings, w, clock(request))
+
+
+@router.get(
+    "/{warning_id}/deliveries.csv",
+    summary="The 叫应 ledger as CSV (UTF-8 with BOM; the silent first; phones for operators)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def deliveries_csv(
+    request: Request,
+    warning_id: int = WarningId,
+    user: AppUser = Depends(page_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    w = reading.get_warning(session, warning_id)
+    report = deliveries_report(session, request.app.state.settings, w, clock(request))
+    persons = report["persons"]
+    if not has_role(user, "operator"):  # viewers see the picture, not the people's phones
+        persons = [p | {"phone": None} for p in persons]
+    lang = pick_language(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE), "zh")
+    return Response(
+        ledger_csv(persons, lang),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="warning-{w.id}-deliveries.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
