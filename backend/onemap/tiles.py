@@ -127,9 +127,10 @@ LAYERS: dict[str, LayerSpec] = {
     "roads": LayerSpec(
         "roads",
         "tile_roads",
-        {"id": "Number", "name": "String", "class": "String", "closed": "Boolean"},
+        {"id": "Number", "name": "String", "class": "String", "closed": "Boolean", "flooded": "Boolean"},
         "line",
-        "roads by class; closed segments at every zoom",
+        "roads by class; closed segments at every zoom; flooded where the run's rain is red",
+        uses_run=True,
         tables=("road",),
         max_age=30,
     ),

@@ -1,4 +1,7 @@
-// Every string the page shows, in one table per language (Chinese by default).
+// Every string the page shows, in one table per language (Chinese by default); the panels' own
+// strings (ledger, evacuation, search, admin, map furniture) are in strings.js, merged in here.
+import { PAGE_STRINGS } from './strings.js';
+
 export const STRINGS = {
   zh: {
     title: '风险一张图',
@@ -138,10 +141,17 @@ export const STRINGS = {
   },
 };
 
+for (const l of Object.keys(PAGE_STRINGS)) Object.assign(STRINGS[l], PAGE_STRINGS[l]);
+
 export const LEVEL_COLOURS = { 1: '#1E6FD9', 2: '#F5D000', 3: '#FF8C00', 4: '#E02020' };
 
 let current = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh';
 
 export function lang() { return current; }
-export function setLang(l) { current = l; document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en'; }
+export function setLang(l) {
+  current = l;
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+  // every request of the page (downloads and the printable sheet too) asks for this language
+  document.cookie = `riskmap_lang=${l}; path=/; SameSite=Strict`;
+}
 export function t(key) { return STRINGS[current][key]; }

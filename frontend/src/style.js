@@ -20,7 +20,7 @@ export function buildStyle({ runId, planId, relief, bounds, labels, unserved }) 
     villages: { type: 'vector', tiles: tiles('villages', run), minzoom: 6, maxzoom: 14, bounds },
     shelters: { type: 'vector', tiles: tiles('shelters', run), minzoom: 6, maxzoom: 14, bounds },
     hazard_sites: { type: 'vector', tiles: tiles('hazard_sites', {}), minzoom: 8, maxzoom: 14, bounds },
-    roads: { type: 'vector', tiles: tiles('roads', {}), maxzoom: 14, bounds },
+    roads: { type: 'vector', tiles: tiles('roads', run), maxzoom: 14, bounds },
     rivers: { type: 'vector', tiles: tiles('rivers', {}), maxzoom: 14, bounds },
   };
   for (const h of RISK_LAYERS) {
@@ -65,6 +65,9 @@ export function buildStyle({ runId, planId, relief, bounds, labels, unserved }) 
         'line-width': ['match', ['get', 'class'], 'county', 2, 'township', 1.3, 0.8],
         'line-dasharray': ['case', ['get', 'closed'], ['literal', [1, 1]], ['literal', [1, 0]]],
       } },
+    // flooded (the run's rain is red there): evacuation routes avoid them
+    { id: 'roads-flooded', type: 'line', source: 'roads', 'source-layer': 'roads', filter: ['==', ['get', 'flooded'], true],
+      paint: { 'line-color': '#0d47a1', 'line-width': 3, 'line-dasharray': [2, 1.5], 'line-opacity': 0.9 } },
   );
   if (planId) {
     layers.push({ id: 'routes', type: 'line', source: 'routes', 'source-layer': 'routes',
@@ -99,5 +102,5 @@ export function buildStyle({ runId, planId, relief, bounds, labels, unserved }) 
 export const TOGGLES = {
   onemap: ['onemap-fill'], rain: ['rain-fill'], fire: ['fire-fill'], geohazard: ['geohazard-fill'],
   townships: ['townships-line', 'townships-label', 'townships-warning'], villages: ['villages', 'villages-label'],
-  shelters: ['shelters'], hazard_sites: ['hazard_sites'], roads: ['roads'], routes: ['routes', 'unserved'], relief: ['relief'],
+  shelters: ['shelters'], hazard_sites: ['hazard_sites'], roads: ['roads', 'roads-flooded'], routes: ['routes', 'unserved'], relief: ['relief'],
 };
