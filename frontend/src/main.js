@@ -201,7 +201,8 @@ function watchUser() {
 }
 
 store.on('plan', () => { renderLayerChoices(); renderLegend(); buildMap(); });
-store.on('township', (code) => { openTownship(code); showPanel(); });
+// a township found by the search box: its panel (on a phone the panel stays closed: the map flies)
+store.on('township', (code) => { openTownship(code); if (!window.matchMedia('(max-width: 760px)').matches) showPanel(); });
 startWorkspace();
 startSearch({ onTownship: (code) => store.emit('township', code) });
 startEvacuation();

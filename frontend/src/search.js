@@ -96,6 +96,8 @@ export function flyTo(hit) {
   const map = S.map;
   if (!map) return;
   S.searchHit = hit;
+  S.flying = true;
+  map.once('moveend', () => { S.flying = false; });
   if (hit.bbox) map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 14, duration: 800 });
   else map.flyTo({ center: [hit.lon, hit.lat], zoom: Math.max(map.getZoom(), 13), duration: 800 });
   S.popup?.remove();
