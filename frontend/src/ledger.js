@@ -95,6 +95,8 @@ function render() {
   const tools = `<div class="ledger-tools ops"><label>${t('warningWord')} <select id="ledger-warning">${options}</select></label>
       ${r ? `<a class="button" id="ledger-csv" href="/api/warnings/${r.warning_id}/deliveries.csv" download>${t('csv')}</a>
       <button type="button" id="ledger-print">${t('print')}</button>` : ''}
+      <label class="sort-by">${t('sortBy')} <select id="ledger-sort">${COLUMNS.map(([key]) => `<option value="${key}"
+        ${ledger.sort.key === key ? 'selected' : ''}>${t('ledgerColumns')[key]}</option>`).join('')}</select></label>
       ${ledger.township ? `<button type="button" id="ledger-all">${t('allTownships')}</button>` : ''}</div>`;
   if (!ledger.warnings.length) { el.innerHTML = `<p class="muted">${t('noWarningsToTrack')}</p>`; return; }
   if (!r) { el.innerHTML = `${tools}<p class="muted">${t('loading')}</p>`; return; }
@@ -106,6 +108,7 @@ function render() {
     ${townsHtml(r)}${personsHtml(r)}`;
   el.querySelector('#ledger-warning')?.addEventListener('change', (e) => { ledger.id = Number(e.target.value); ledger.township = ''; load(); });
   el.querySelector('#ledger-print')?.addEventListener('click', () => window.print());
+  el.querySelector('#ledger-sort')?.addEventListener('change', (e) => { ledger.sort = { key: e.target.value, dir: 1 }; render(); });
   el.querySelector('#ledger-all')?.addEventListener('click', () => { ledger.township = ''; render(); });
   el.querySelectorAll('button[data-sort]').forEach((b) => b.addEventListener('click', () => {
     const key = b.dataset.sort;

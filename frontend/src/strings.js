@@ -81,6 +81,7 @@ export const PAGE_STRINGS = {
     // ledger
     ledgerButton: '叫应台账',
     ledgerTitle: '叫应台账',
+    sortBy: '排序',
     warningWord: '预警',
     noWarningsToTrack: '尚无已发布的预警。',
     allTownships: '全部乡镇',
@@ -214,6 +215,7 @@ export const PAGE_STRINGS = {
     planned_: (id) => `plan #${id} made`,
     ledgerButton: 'Acknowledgements',
     ledgerTitle: 'Acknowledgement ledger',
+    sortBy: 'Sort by',
     warningWord: 'Warning',
     noWarningsToTrack: 'No warning has been issued yet.',
     allTownships: 'All townships',
