@@ -73,15 +73,16 @@ function personsHtml(r) {
     return `<th><button type="button" class="sort${on ? ' on' : ''}" data-sort="${key}" aria-sort="${on ? (ledger.sort.dir > 0 ? 'ascending' : 'descending') : 'none'}">
       ${t('ledgerColumns')[key]}${on ? (ledger.sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button></th>`;
   }).join('');
+  const label = (key) => `${t('ledgerColumns')[key]}${lang() === 'zh' ? '：' : ': '}`;
   const body = rows.map((p) => `<tr class="person ${p.state}" data-state="${p.state}" data-code="${esc(p.code)}">
-      <td data-label="${t('ledgerColumns').state}"><span class="state ${p.state}">${t('ledgerStates')[p.state]}</span>${p.resent_at && !p.acked_at ? ` <small class="muted">${t('resent')}</small>` : ''}</td>
-      <td data-label="${t('ledgerColumns').township}">${esc(p.township)}</td>
-      <td data-label="${t('ledgerColumns').village}">${esc(p.village || '')}</td>
-      <td data-label="${t('ledgerColumns').name}" class="keep"><b>${esc(p.name)}</b></td>
-      <td data-label="${t('ledgerColumns').role}">${esc(p.title || t('recipientRoles')[p.role] || p.role)}</td>
-      <td data-label="${t('ledgerColumns').phone}" class="keep">${phoneCell(p)}</td>
-      <td data-label="${t('ledgerColumns').sent_at}" class="num">${time(p.sent_at)}</td>
-      <td data-label="${t('ledgerColumns').acked_at}" class="num">${time(p.acked_at)}</td></tr>`).join('');
+      <td data-label="${label('state')}"><span class="state ${p.state}">${t('ledgerStates')[p.state]}</span>${p.resent_at && !p.acked_at ? ` <small class="muted">${t('resent')}</small>` : ''}</td>
+      <td data-label="${label('township')}">${esc(p.township)}</td>
+      <td data-label="${label('village')}">${esc(p.village || '')}</td>
+      <td data-label="${label('name')}" class="keep"><b>${esc(p.name)}</b></td>
+      <td data-label="${label('role')}">${esc(p.title || t('recipientRoles')[p.role] || p.role)}</td>
+      <td data-label="${label('phone')}" class="keep">${phoneCell(p)}</td>
+      <td data-label="${label('sent_at')}" class="num">${time(p.sent_at)}</td>
+      <td data-label="${label('acked_at')}" class="num">${time(p.acked_at)}</td></tr>`).join('');
   return `<table class="ledger-persons"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
