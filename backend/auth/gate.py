@@ -10,10 +10,11 @@ from backend.security.asgi import send_problem
 #: messages, whose token is in the path. A new public route with a body must be added here
 #: (tests/api/test_security.py checks the list against the OpenAPI document).
 PUBLIC_WITH_BODY = ("/api/auth/token", "/api/ack/", "/api/transfer/")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class BearerGate:
-    """A request with a body to ``/api/…`` needs a bearer token signed by this service and not
+    """A request with a body (POST, PUT, PATCH, DELETE) to ``/api/…`` needs a bearer token signed by this service and not
     expired, checked before the body is read; otherwise 401 problem+json at once.
 
     FastAPI reads and parses a request's body before it resolves the route's dependencies, so an
@@ -34,7 +35,11 @@ class BearerGate:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if not path.startswith("/api/") or path.startswith(self.public):
+        if (
+            scope["method"] in SAFE_METHODS  # no route reads a body of these (the size limit still holds)
+            or not path.startswith("/api/")
+            or path.startswith(self.public)
+        ):
             await self.app(scope, receive, send)
             return
         has_body = False
