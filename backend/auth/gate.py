@@ -14,8 +14,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class BearerGate:
-    """A request with a body (POST, PUT, PATCH, DELETE) to ``/api/…`` needs a bearer token signed by this service and not
-    expired, checked before the body is read; otherwise 401 problem+json at once.
+    """A request with a body (POST, PUT, PATCH, DELETE) to ``/api/…`` needs a bearer token signed
+    by this service and not expired, checked before the body is read; otherwise 401 at once.
 
     FastAPI reads and parses a request's body before it resolves the route's dependencies, so an
     anonymous 200 MB JSON body to an operator's route used to be decoded in full (seconds,
