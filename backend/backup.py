@@ -20,6 +20,7 @@ one transaction, and verifies the row counts against the manifest.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -305,7 +306,9 @@ def restore(
         secret_file = data_dir / ".secret_key"
         new_secret = tar.extractfile(SECRET).read() if SECRET in manifest["files"] else None
         secret_differs = (
-            new_secret is not None and secret_file.is_file() and secret_file.read_bytes() != new_secret
+            new_secret is not None
+            and secret_file.is_file()
+            and not hmac.compare_digest(secret_file.read_bytes(), new_secret)
         )
         busy = []
         if tables:
