@@ -60,6 +60,7 @@ bench: setup bench-tools $(SAMPLE_DIR)/manifest.json
 lint: venv
 	$(BIN)/ruff check backend pipelines sample_data tests $(wildcard bench)
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/audit.py  # pip-audit + npm audit; skipped with a message when unreachable
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts frontend/node_modules

@@ -11,10 +11,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
 from backend.auth import routes as auth
+from backend.auth.gate import BearerGate
 from backend.config import Settings, get_settings
 from backend.db import make_async_pool, make_engine
 from backend.evacuation import routes as evacuation
@@ -25,6 +27,9 @@ from backend.onemap import routes as onemap
 from backend.onemap.tiles import TileService
 from backend.places import routes as places
 from backend.runs import routes as runs
+from backend.security.asgi import BodyLimit, SecurityHeaders
+from backend.security.redact import redact_path
+from backend.security.throttle import LoginThrottle, Throttle
 from backend.warnings import ack_routes as acks
 from backend.warnings import routes as warnings
 from backend.warnings.acks import Acknowledger
@@ -56,7 +61,7 @@ class AccessLog:
             log.info(
                 "%s %s",
                 scope["method"],
-                scope["path"],
+                redact_path(scope["path"]),  # acknowledgement links carry their token
                 extra={
                     "status": status.get("code", 500),
                     "ms": round((time.perf_counter() - start) * 1000, 1),
@@ -112,6 +117,7 @@ def create_app(
     app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
     install_handlers(app)
 
+    secure(app, settings)
     app.add_middleware(AccessLog)
 
     # routes are matched in order: the hot ones first (叫应 bursts, map tiles); no paths overlap
@@ -126,6 +132,32 @@ def create_app(
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app
+
+
+def secure(app: FastAPI, settings: Settings) -> None:
+    """The door (docs/security.md), outermost first: security headers; CORS only for the origins
+    configured; authentication of requests with a body before it is read; the body limits."""
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures,
+        settings.login_max_failures_per_address,
+        settings.login_window_s,
+        settings.login_lockout_s,
+    )
+    app.state.ack_throttle = Throttle(
+        settings.ack_max_failures_per_address, settings.ack_window_s, settings.ack_lockout_s
+    )
+    upload_routes = [("/api/import/", settings.max_upload_bytes)]
+    app.add_middleware(BodyLimit, default_bytes=settings.max_json_bytes, routes=upload_routes)
+    app.add_middleware(BearerGate, settings=settings)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
 
 
 def build() -> FastAPI:

@@ -83,9 +83,32 @@ class Settings(BaseSettings):
     #: validity of a proposal whose run's window has already ended (replays, exercises)
     default_validity_h: int = 24
 
+    # ---- the service's door (backend/security, docs/security.md) -----------------------------
+    #: largest request body for JSON and forms; larger ones are refused (413) before being read
+    max_json_bytes: int = 1_048_576
+    #: largest request body under /api/import/ (file uploads)
+    max_upload_bytes: int = 52_428_800
+    #: origins allowed to call the API from a browser (comma-separated); none by default
+    cors_origins: str = ""
+    #: sign-in: failures per username, and per source address, within the window lock it out
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_s: int = 900
+    login_lockout_s: int = 300
+    #: unknown acknowledgement links per source address within the window lock it out
+    ack_max_failures_per_address: int = 20
+    ack_window_s: int = 600
+    ack_lockout_s: int = 600
+    #: where pg_dump / pg_restore are (default: /usr/lib/postgresql/<server major>/bin, then PATH)
+    pg_bin_dir: Path | None = None
+
     @property
     def channel_order(self) -> tuple[str, ...]:
         return tuple(c.strip() for c in self.person_channels.split(",") if c.strip())
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def sample_dir(self) -> Path:

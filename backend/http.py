@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.errors import RiskmapError
+from backend.security.redact import redact_path
 
 log = logging.getLogger("riskmap.errors")
 
@@ -44,9 +45,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RiskmapError)
     async def _domain(request: Request, exc: RiskmapError):
-        response = problem(int(exc.status), exc.title, exc.detail, str(request.url.path))
+        response = problem(int(exc.status), exc.title, exc.detail, redact_path(request.url.path))
         if int(exc.status) == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if getattr(exc, "retry_after_s", None):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 
     @app.exception_handler(StarletteHTTPException)
@@ -81,7 +84,7 @@ def install_handlers(app: FastAPI) -> None:
         # the same faults reach here wrapped by SQLAlchemy or straight from psycopg (async pool)
         orig = exc.orig if isinstance(exc, OperationalError) else exc
         if isinstance(orig, QueryCanceled):
-            log.warning("query cancelled on %s: %s", request.url.path, orig)
+            log.warning("query cancelled on %s: %s", redact_path(request.url.path), orig)
             return problem(
                 503,
                 "Query cancelled",
@@ -103,7 +106,7 @@ def install_handlers(app: FastAPI) -> None:
                 "the database is unreachable; try again shortly",
                 str(request.url.path),
             )
-        log.exception("unhandled error on %s", request.url.path)
+        log.exception("unhandled error on %s", redact_path(request.url.path))
         return problem(
             500,
             "Internal Server Error",

@@ -12,18 +12,40 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import admin, current_user
-from backend.auth.service import add_user, authenticate, issue_token, update_user
+from backend.auth.service import Unauthorized, add_user, authenticate, issue_token, update_user
+from backend.errors import TooManyRequests
 from backend.http import get_session
 from backend.models import AppUser
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/api/auth/token", summary="Exchange username and password for a bearer token")
+def client_address(request: Request) -> str:
+    """The client's address (behind a reverse proxy: as uvicorn's --forwarded-allow-ips resolves it)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/api/auth/token",
+    summary="Exchange username and password for a bearer token",
+    responses={429: {"description": "too many failed sign-ins for this name or address (Retry-After)"}},
+)
 def token(
     request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session)
 ) -> dict:
-    user = authenticate(session, form.username, form.password)
+    guard = request.app.state.login_throttle
+    address = client_address(request)
+    wait = guard.retry_after(form.username, address)
+    if wait:
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {wait} s (or ask an admin to check the account)", wait
+        )
+    try:
+        user = authenticate(session, form.username, form.password)
+    except Unauthorized:
+        guard.failure(form.username, address)
+        raise
+    guard.success(form.username)
     access, ttl = issue_token(request.app.state.settings, user)
     return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "role": user.role}
 

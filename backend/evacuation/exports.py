@@ -130,9 +130,9 @@ th { background: #eee; } .num { text-align: right; } .unserved { color: #b00020;
 """
 
 
-def plan_sheet(session: Session, plan_id: int, township: str | None = None) -> str:
+def plan_sheet(session: Session, plan_id: int, township: str | None = None, with_phones: bool = True) -> str:
     """Per-township transfer sheet (人员转移安排表): village, people, elderly, shelter, route,
-    vehicles, the responsible persons and their phones."""
+    vehicles, the responsible persons and (``with_phones``) their phones."""
     from sqlalchemy import text
 
     plan = get_plan(session, plan_id)
@@ -144,7 +144,7 @@ def plan_sheet(session: Session, plan_id: int, township: str | None = None) -> s
             "WHERE r.role = 'village_head' ORDER BY r.code"
         )
     ).all():
-        heads.setdefault(code, []).append(f"{name}（{title}）{phone}")
+        heads.setdefault(code, []).append(f"{name}（{title}）{phone if with_phones else ''}")
     e = html.escape
     out = [
         f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"

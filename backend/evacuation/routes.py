@@ -1,5 +1,5 @@
 """Evacuation plans: POST /api/evacuation/plans (operators); GET …/plans, …/{id}, …/{id}.geojson,
-…/{id}.csv (public, like the map); …/{id}/sheet (with phone numbers: signed-in users)."""
+…/{id}.csv (public, like the map); …/{id}/sheet (signed-in users; phone numbers for operators)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import current_user, operator
+from backend.auth.privacy import sees_phones
 from backend.evacuation import exports
 from backend.evacuation.plan import plan_evacuation
 from backend.http import get_session
 from backend.models import AppUser
 from backend.models.audit import audit
+from backend.security.asgi import csp_allowing_style
 
 router = APIRouter(prefix="/api/evacuation", tags=["evacuation"])
 
@@ -72,10 +74,13 @@ def plan_csv(plan_id: int, session: Session = Depends(get_session)):
 def plan_sheet(
     plan_id: int,
     township: str | None = Query(None, pattern=r"^\d{12}$"),
-    _: AppUser = Depends(current_user),
+    user: AppUser = Depends(current_user),
     session: Session = Depends(get_session),
 ):
-    return HTMLResponse(exports.plan_sheet(session, plan_id, township))
+    # the responsible persons' phone numbers for operators and admins only (backend.auth.privacy)
+    html = exports.plan_sheet(session, plan_id, township, with_phones=sees_phones(user))
+    # one self-contained page (printed, saved): its one inline stylesheet allowed by its hash
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp_allowing_style(exports.SHEET_CSS)})
 
 
 @router.get(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import admin, operator
+from backend.auth.privacy import contacts_for
 from backend.errors import NotFound
 from backend.http import get_session
 from backend.models import AppUser
@@ -88,14 +89,17 @@ class NewRecipient(RecipientFields):
     role: RecipientRole
 
 
-@router.get("/api/recipients", summary="Responsible persons (operators)")
+@router.get(
+    "/api/recipients", summary="Responsible persons (operators; e-mail addresses masked but for admins)"
+)
 def list_recipients(
     township: str | None = Query(None, pattern=r"^\d{12}$"),
     role: RecipientRole | None = None,
-    _: AppUser = Depends(operator),
+    user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> list[dict]:
-    return people.list_recipients(session, township, role)
+    # phones for operators, e-mail addresses for admins (backend.auth.privacy)
+    return [contacts_for(user, r) for r in people.list_recipients(session, township, role)]
 
 
 @router.post("/api/recipients", status_code=201, summary="Add a responsible person (admins)")

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import current_user, operator, optional_user
+from backend.auth.privacy import contacts_for
 from backend.auth.service import Unauthorized, has_role, require
 from backend.errors import InvalidInput
 from backend.http import get_session
@@ -255,4 +256,6 @@ def deliveries(
     session: Session = Depends(get_session),
 ) -> dict:
     w = reading.get_warning(session, warning_id)
-    return deliveries_report(session, request.app.state.settings, w, clock(request))
+    report = deliveries_report(session, request.app.state.settings, w, clock(request))
+    report["persons"] = [contacts_for(user, p) for p in report["persons"]]  # phones: operators only
+    return report

@@ -1,5 +1,6 @@
 // The risk one-map page: a MapLibre map of our own tiles, a run selector, legend, layer toggles,
 // a county summary and a township panel. Everything is fetched from this origin.
+import './csp.js'; // computed styles without inline style attributes (the page's CSP)
 import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
 import { ApiError, getJSON } from './api.js';
 import { LEVEL_COLOURS, lang, setLang, t } from './i18n.js';
@@ -41,7 +42,7 @@ function translateStatic() {
 
 function renderLegend() {
   $('legend').innerHTML = [4, 3, 2, 1].map((lv) => `
-    <li><span class="swatch" style="background:${LEVEL_COLOURS[lv]}"></span>
+    <li><span class="swatch" data-css-bg="${LEVEL_COLOURS[lv]}"></span>
       <span class="lv">${t('levels')[lv]}</span><span class="meaning">${t('meanings')[lv]}</span></li>`).join('')
     + `<li><span class="dot safe"></span>${t('shelters')} · ${t('safe')}</li>
        <li><span class="dot unsafe"></span>${t('shelters')} · ${t('unsafe')}</li>
@@ -85,7 +86,7 @@ function renderSummary() {
     red += tw.exposed.red; orange += tw.exposed.orange;
   }
   el.innerHTML = `
-    <div class="levels">${[4, 3, 2, 1].map((lv) => `<span class="chip" style="--c:${LEVEL_COLOURS[lv]}">
+    <div class="levels">${[4, 3, 2, 1].map((lv) => `<span class="chip" data-css-c="${LEVEL_COLOURS[lv]}">
       ${t('levelShort')[lv]} <b data-level="${lv}">${perLevel[lv]}</b></span>`).join('')}</div>
     <div class="muted">${t('townshipsAtLevel')}</div>
     <div class="people"><span>${t('peopleRed')} <b id="people-red">${fmt(red)}</b></span>
@@ -135,14 +136,14 @@ async function openTownship(code) {
   $('tp-name').textContent = tw.name;
   const exposed = [4, 3, 2, 1].map((lv) => {
     const colour = ['blue', 'yellow', 'orange', 'red'][lv - 1];
-    return `<tr><td><span class="swatch" style="background:${LEVEL_COLOURS[lv]}"></span>${t('levelShort')[lv]}</td>
+    return `<tr><td><span class="swatch" data-css-bg="${LEVEL_COLOURS[lv]}"></span>${t('levelShort')[lv]}</td>
       <td class="num">${fmt(tw.exposed[colour])} ${t('people')}</td></tr>`;
   }).join('');
   const feature = state.map.queryRenderedFeatures({ layers: ['townships-fill'] })
     .find((f) => f.properties.code === code);
   const warnings = feature?.properties.warnings || 0;
   $('tp-body').innerHTML = `
-    <p class="tp-level"><span class="badge" style="--c:${LEVEL_COLOURS[tw.level] || '#9aa3ad'}">${t('levels')[tw.level]}</span></p>
+    <p class="tp-level"><span class="badge" data-css-c="${LEVEL_COLOURS[tw.level] || '#9aa3ad'}">${t('levels')[tw.level]}</span></p>
     <p>${t('dominant')}: <b>${tw.dominant_hazard ? t('hazards')[tw.dominant_hazard] : t('none')}</b>
        · ${t('population')} ${fmt(tw.population)}</p>
     <h3>${t('exposed')}</h3><table class="exposed">${exposed}</table>
@@ -161,7 +162,7 @@ async function openTownship(code) {
 
 function occupancyBar(p) {
   const share = p.capacity ? Math.min(p.occupancy / p.capacity, 1) : 0;
-  return `<span class="bar" title="${fmt(p.occupancy)} / ${fmt(p.capacity)}"><span style="width:${(share * 100).toFixed(1)}%"></span></span>`;
+  return `<span class="bar" title="${fmt(p.occupancy)} / ${fmt(p.capacity)}"><span data-css-w="${(share * 100).toFixed(1)}"></span></span>`;
 }
 
 function shelterRow(p) {
