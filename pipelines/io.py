@@ -15,7 +15,7 @@ file never reaches the rules. Conventions for gridded weather input (CF NetCDF, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,7 @@ class Gridded:
     transform: Affine
     crs: str
     notes: list[str]
+    meta: dict = field(default_factory=dict)  # what was read and how (recorded in the run's params)
 
 
 def _open_netcdf(path: Path) -> xr.Dataset:
