@@ -85,8 +85,8 @@ def village_levels(results: pd.DataFrame) -> pd.Series:
 
 
 def village_cells(xs: np.ndarray, ys: np.ndarray, transform, shape) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of the grid cell under each point (clipped to the grid)."""
-    cols, rows = ~transform * (xs, ys)
+    """Row and column of the grid cell under each point (clipped to a north-up grid)."""
+    cols, rows = (np.asarray(xs) - transform.c) / transform.a, (np.asarray(ys) - transform.f) / transform.e
     r = np.clip(np.floor(rows).astype(int), 0, shape[0] - 1)
     c = np.clip(np.floor(cols).astype(int), 0, shape[1] - 1)
     return r, c

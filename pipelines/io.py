@@ -81,10 +81,11 @@ def _crs_of(ds: xr.Dataset, var: xr.DataArray, path: Path) -> str:
                     raise InvalidInput(f"{path}: grid mapping {gm!r} has an unreadable CRS") from exc
         if attrs.get("grid_mapping_name") == "latitude_longitude":
             return "EPSG:4326"
-    lat_units = str(ds["lat"].attrs.get("units", "")) if "lat" in ds.coords else ""
-    lon_units = str(ds["lon"].attrs.get("units", "")) if "lon" in ds.coords else ""
-    if lat_units.startswith("degree") and lon_units.startswith("degree"):
-        return "EPSG:4326"
+    for lat, lon in (("lat", "lon"), ("latitude", "longitude")):
+        lat_units = str(ds[lat].attrs.get("units", "")) if lat in ds.coords else ""
+        lon_units = str(ds[lon].attrs.get("units", "")) if lon in ds.coords else ""
+        if lat_units.startswith("degree") and lon_units.startswith("degree"):
+            return "EPSG:4326"
     raise InvalidInput(f"{path}: no CRS (add a CF grid_mapping variable, or lat/lon coordinates in degrees)")
 
 

@@ -26,6 +26,7 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from backend.errors import InvalidInput
@@ -146,7 +147,7 @@ def _checked(parsed: pd.Series, raw: pd.Series, path: Path) -> pd.Series:
 
 
 def _numbers(raw: pd.Series, path: Path, name: str, low: float, high: float) -> np.ndarray:
-    values = pd.to_numeric(raw.str.strip(), errors="coerce").to_numpy(dtype=float)
+    values = np.array(pd.to_numeric(raw.str.strip(), errors="coerce"), dtype=float)
     bad = ~np.isfinite(values) | (values < low) | (values > high)
     if bad.any():
         line = int(np.argmax(bad)) + 2
@@ -158,7 +159,7 @@ def _numbers(raw: pd.Series, path: Path, name: str, low: float, high: float) -> 
 
 def _rain(raw: pd.Series, path: Path) -> np.ndarray:
     s = raw.str.strip().str.lower()
-    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    values = np.array(pd.to_numeric(s, errors="coerce"), dtype=float)
     missing = s.isin(MISSING).to_numpy() | (values >= MISSING_CODE)
     values[s.isin(TRACE).to_numpy()] = 0.0
     values[missing] = np.nan
@@ -237,26 +238,25 @@ def idw_stack(
     k = min(settings.max_stations, n)
     radius = settings.radius_km * 1000.0
     tree = cKDTree(xy)
-    padded = np.concatenate([values, np.full((values.shape[0], 1), np.nan, np.float32)], axis=1)
     hours = values.shape[0]
+    reported = np.isfinite(values).T.astype(np.float64)  # (stations, hours)
+    filled = np.where(np.isfinite(values), values, 0.0).T.astype(np.float64)
 
     def one_block(block_info=None):
         (r0, r1), (c0, c1) = block_info[None]["array-location"][1:]
-        t = grid.block_transform(r0, c0)
+        t = grid.block_transform(r0, c0)  # north-up
         cols, rows = np.meshgrid(np.arange(c1 - c0) + 0.5, np.arange(r1 - r0) + 0.5)
-        x, y = t * (cols.ravel(), rows.ravel())
+        x, y = t.c + cols.ravel() * t.a, t.f + rows.ravel() * t.e
         d, idx = tree.query(np.column_stack([x, y]), k=k, distance_upper_bound=radius)
         d, idx = d.reshape(len(x), k), idx.reshape(len(x), k)
-        w = np.where(np.isfinite(d), 1.0 / np.maximum(d, 1e-3) ** settings.power, 0.0)
-        out = np.empty((hours, len(x)), dtype=np.float32)
-        for h in range(hours):
-            v = padded[h][idx]
-            ok = np.isfinite(v)
-            wh = np.where(ok, w, 0.0)
-            den = wh.sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[h] = np.where(den > 0, (wh * np.where(ok, v, 0.0)).sum(axis=1) / den, np.nan)
-        return out.reshape(hours, r1 - r0, c1 - c0)
+        near = np.isfinite(d)
+        w = 1.0 / np.maximum(d[near], 1e-3) ** settings.power
+        cells = np.broadcast_to(np.arange(len(x))[:, None], d.shape)[near]
+        weights = sparse.csr_matrix((w, (cells, idx[near])), shape=(len(x), n))  # cells x stations
+        num, den = weights @ filled, weights @ reported  # (cells, hours): Σ w·r and Σ w over reports
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(den > 0, num / den, np.nan).astype(np.float32)
+        return np.ascontiguousarray(out.T).reshape(hours, r1 - r0, c1 - c0)
 
     chunks = ((hours,), _split(grid.height, block), _split(grid.width, block))
     return da.map_blocks(one_block, chunks=chunks, dtype=np.float32, meta=np.empty((0, 0, 0), np.float32))

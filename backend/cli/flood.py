@@ -58,6 +58,7 @@ def flood_indicators(
                     f"[bold red]{len({p.row for p in report.problems})} row(s) rejected[/]; nothing written "
                     "(--rejects FILE writes the valid rows and saves the others)",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 raise typer.Exit(1)
             if report.problems:
@@ -68,14 +69,15 @@ def flood_indicators(
                 f"{', '.join(f'{h} h' for h in report.windows_h) or 'none'} ({report.layout} layout)"
             )
             if dry_run:
-                err.print(f"dry run: {summary}; nothing written", highlight=False)
+                err.print(f"dry run: {summary}; nothing written", highlight=False, soft_wrap=True)
             else:
-                with session.begin():
-                    counts = fi.write(session, rows, source=str(file))
+                counts = fi.write(session, rows, source=str(file))
+                session.commit()
                 err.print(
                     f"{summary}: {counts['inserted']} new, {counts['updated']} changed, "
                     f"{counts['unchanged']} unchanged",
                     highlight=False,
+                    soft_wrap=True,
                 )
             out.print(report.indicators)
     except RiskmapError as exc:
