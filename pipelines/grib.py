@@ -107,3 +107,49 @@ def open_grib(path: Path) -> list[xr.Dataset]:
                 var.attrs["unsupported_grid"] = grid_type
         out.append(ds)
     return out
+
+
+def write_regular_ll(
+    path: Path,
+    fields: np.ndarray,
+    lats: np.ndarray,
+    lons: np.ndarray,
+    step_ranges: list[tuple[int, int]],
+    date: int = 20261026,
+    hour: int = 0,
+    short: str = "tp",
+) -> Path:
+    """GRIB2 as ecCodes writes it from its bundled ``regular_ll_sfc_grib2`` sample: one message per
+    step range (hours from ``date`` ``hour`` UTC), ``fields`` (steps, lat, lon) north-up in the
+    parameter's GRIB units (``tp``: metres), 32-bit IEEE values. For tests and benchmarks."""
+    import eccodes
+
+    d_lat, d_lon = round(float(lats[0] - lats[1]), 6), round(float(lons[1] - lons[0]), 6)
+    keys = {
+        "Ni": len(lons),
+        "Nj": len(lats),
+        "latitudeOfFirstGridPointInDegrees": float(lats[0]),
+        "latitudeOfLastGridPointInDegrees": float(lats[-1]),
+        "longitudeOfFirstGridPointInDegrees": float(lons[0]),
+        "longitudeOfLastGridPointInDegrees": float(lons[-1]),
+        "iDirectionIncrementInDegrees": d_lon,
+        "jDirectionIncrementInDegrees": d_lat,
+        "dataDate": date,
+        "dataTime": hour * 100,
+    }
+    with open(path, "wb") as out:
+        for values, (a, b) in zip(fields, step_ranges, strict=True):
+            h = eccodes.codes_grib_new_from_samples("regular_ll_sfc_grib2")
+            try:
+                eccodes.codes_set(h, "productDefinitionTemplateNumber", 8)  # statistically processed
+                eccodes.codes_set(h, "shortName", short)
+                for key, value in keys.items():
+                    eccodes.codes_set(h, key, value)
+                eccodes.codes_set(h, "stepUnits", "h")
+                eccodes.codes_set_string(h, "stepRange", f"{a}-{b}")
+                eccodes.codes_set(h, "packingType", "grid_ieee")
+                eccodes.codes_set_values(h, np.asarray(values, dtype=np.float64).ravel())
+                eccodes.codes_write(h, out)
+            finally:
+                eccodes.codes_release(h)
+    return Path(path)

@@ -7,7 +7,7 @@ Which variable is rain
     common names :data:`COMMON_NAMES` (rain, precipitation, pr, tp, pre, APCP, …; any case).
     Several candidates without a way to choose are an error listing them.
 
-Units (after the standard name: an amount needs an amount unit, a flux or rate a rate unit)
+Units (the units decide amount or rate; a standard name saying otherwise is noted in the run)
     amounts ``mm``, ``m`` (× 1000, e.g. ECMWF ``tp``), ``cm``, ``kg m-2`` (1 kg m⁻² of water is
     1 mm), optionally scaled (``0.1 mm``); rates are an amount per ``s``, ``h`` or ``d``
     (``kg m-2 s-1`` × 3600 s per hour, ``mm/h``, ``m s-1`` …), multiplied by each step's length.
@@ -204,10 +204,11 @@ def _read_field(path: Path, rain_var: str | None) -> tuple[_Field, Gridded]:
         ) from None
     kind = "rate" if per_s else "amount"
     declared = STANDARD_NAMES.get(standard)
+    conflict = None
     if declared and declared != kind:
-        raise InvalidInput(
-            f"{path}: variable {name!r} is {standard} (a {declared}) but its units {units!r} "
-            f"are those of {'an amount' if kind == 'amount' else 'a rate'}"
+        conflict = (
+            f"rain: {name} is {standard} (a {declared}) but its units {units!r} are "
+            f"{'an amount' if kind == 'amount' else 'a rate'}: taken as the units say"
         )
     field = _Field(
         values * np.float32(factor / (per_s or 1.0)),  # mm, or mm per second for a rate
@@ -221,7 +222,7 @@ def _read_field(path: Path, rain_var: str | None) -> tuple[_Field, Gridded]:
         sorted(attrs.get("steps", []), key=lambda s: (s[1], s[0])),
         is_grib,
     )
-    return field, Gridded(path, {}, field.times, transform, crs, [])
+    return field, Gridded(path, {}, field.times, transform, crs, [conflict] if conflict else [])
 
 
 def _looks_accumulated(values: np.ndarray) -> bool:
@@ -332,7 +333,7 @@ def read_rain(path: Path, rain_var: str | None = None, accumulated: bool | None 
     if not path.is_file():
         raise InvalidInput(f"{path}: file not found")
     field, g = _read_field(path, rain_var)
-    notes: list[str] = []
+    notes: list[str] = list(g.notes)
     how = "declared (--accumulated)" if accumulated else None
     if accumulated is None:
         if field.is_grib and field.steps:

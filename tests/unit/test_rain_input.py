@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from backend.errors import InvalidInput
+from pipelines.grib import write_regular_ll as write_grib2
 from pipelines.rain_input import parse_units, read_rain
 
 T0 = np.datetime64("2026-10-26T00:00", "ns")
@@ -102,10 +103,11 @@ def test_three_hour_amounts_are_spread_over_their_hours(tmp_path):
     np.testing.assert_allclose(_cells(g)[:3], np.repeat(HOURLY[:1], 3, axis=0), rtol=1e-6)
 
 
-def test_a_rate_standard_name_with_amount_units_is_refused(tmp_path):
+def test_units_win_over_a_standard_name_that_says_otherwise_with_a_note(tmp_path):
     p = _nc(tmp_path / "odd.nc", HOURLY, "pr", {"standard_name": "precipitation_flux", "units": "mm"})
-    with pytest.raises(InvalidInput, match="odd.nc: .*precipitation_flux"):
-        read_rain(p)
+    g = read_rain(p)
+    np.testing.assert_allclose(_cells(g), HOURLY)
+    assert any("precipitation_flux" in n and "taken as the units say" in n for n in g.notes)
 
 
 def test_an_unknown_variable_names_the_file_and_lists_variables(tmp_path):
@@ -144,36 +146,6 @@ def test_unknown_units_are_refused(tmp_path):
 
 
 # ---- GRIB2 written by ecCodes from its own samples ----------------------------------------------
-
-
-def write_grib2(path, fields, lats, lons, step_ranges, date=20261026, hour=0, short="tp"):
-    """One message per step: ``fields`` (n, ny, nx) north-up, on a regular lat/lon grid."""
-    import eccodes
-
-    with open(path, "wb") as out:
-        for values, (a, b) in zip(fields, step_ranges, strict=True):
-            h = eccodes.codes_grib_new_from_samples("regular_ll_sfc_grib2")
-            eccodes.codes_set(h, "productDefinitionTemplateNumber", 8)  # statistically processed
-            eccodes.codes_set(h, "shortName", short)
-            d_lat = round(float(lats[0] - lats[1]), 6)
-            d_lon = round(float(lons[1] - lons[0]), 6)
-            for key, value in {
-                "Ni": len(lons), "Nj": len(lats),
-                "latitudeOfFirstGridPointInDegrees": float(lats[0]),
-                "latitudeOfLastGridPointInDegrees": float(lats[-1]),
-                "longitudeOfFirstGridPointInDegrees": float(lons[0]),
-                "longitudeOfLastGridPointInDegrees": float(lons[-1]),
-                "iDirectionIncrementInDegrees": d_lon, "jDirectionIncrementInDegrees": d_lat,
-                "dataDate": date, "dataTime": hour * 100,
-            }.items():  # fmt: skip
-                eccodes.codes_set(h, key, value)
-            eccodes.codes_set(h, "stepUnits", "h")
-            eccodes.codes_set_string(h, "stepRange", f"{a}-{b}")
-            eccodes.codes_set(h, "packingType", "grid_ieee")  # 32-bit floats, no packing error
-            eccodes.codes_set_values(h, np.asarray(values, dtype=np.float64).ravel())
-            eccodes.codes_write(h, out)
-            eccodes.codes_release(h)
-    return path
 
 
 LATS, LONS = np.array([25.9, 25.8]), np.array([114.9, 115.0, 115.1])
