@@ -174,6 +174,12 @@ def test_flood_indicators_are_crossed_at_known_hours_and_named(
     v = mine["flood_villages"][0]
     assert v["colour"] == "red" and v["move"]["hours"] == 3 and v["move"]["mm"] == 30
     assert v["prepare"]["hours"] == 1 and v["prepare"]["at"].startswith(str(t0 + h).replace("T", "T")[:13])
+    # evacuation and the map take the village's level from its indicators too
+    from backend.sql import query
+
+    with engine.connect() as c:
+        levels = {r.code: r.level for r in c.execute(query("evac_villages"), {"run": out.run_id, "site_level": 3})}
+    assert levels[a[0]] == 4 and levels[b[0]] == 0
     # fire and geohazard still carried from the computing run, through the rain-only run before
     hz = client.get(f"/api/runs/{out.run_id}").json()["hazards"]
     assert hz["fire"]["source"] == "carried" and hz["fire"]["from_run"] <= fresh
