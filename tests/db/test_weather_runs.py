@@ -178,7 +178,8 @@ def test_flood_indicators_are_crossed_at_known_hours_and_named(
     from backend.sql import query
 
     with engine.connect() as c:
-        levels = {r.code: r.level for r in c.execute(query("evac_villages"), {"run": out.run_id, "site_level": 3})}
+        rows = c.execute(query("evac_villages"), {"run": out.run_id, "site_level": 3})
+        levels = {r.code: r.level for r in rows}
     assert levels[a[0]] == 4 and levels[b[0]] == 0
     # fire and geohazard still carried from the computing run, through the rain-only run before
     hz = client.get(f"/api/runs/{out.run_id}").json()["hazards"]
