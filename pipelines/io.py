@@ -15,7 +15,7 @@ file never reaches the rules. Conventions for gridded weather input (CF NetCDF, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,7 @@ class Gridded:
     transform: Affine
     crs: str
     notes: list[str]
+    meta: dict = field(default_factory=dict)  # what was read and how (recorded in the run's params)
 
 
 def _open_netcdf(path: Path) -> xr.Dataset:
@@ -80,10 +81,11 @@ def _crs_of(ds: xr.Dataset, var: xr.DataArray, path: Path) -> str:
                     raise InvalidInput(f"{path}: grid mapping {gm!r} has an unreadable CRS") from exc
         if attrs.get("grid_mapping_name") == "latitude_longitude":
             return "EPSG:4326"
-    lat_units = str(ds["lat"].attrs.get("units", "")) if "lat" in ds.coords else ""
-    lon_units = str(ds["lon"].attrs.get("units", "")) if "lon" in ds.coords else ""
-    if lat_units.startswith("degree") and lon_units.startswith("degree"):
-        return "EPSG:4326"
+    for lat, lon in (("lat", "lon"), ("latitude", "longitude")):
+        lat_units = str(ds[lat].attrs.get("units", "")) if lat in ds.coords else ""
+        lon_units = str(ds[lon].attrs.get("units", "")) if lon in ds.coords else ""
+        if lat_units.startswith("degree") and lon_units.startswith("degree"):
+            return "EPSG:4326"
     raise InvalidInput(f"{path}: no CRS (add a CF grid_mapping variable, or lat/lon coordinates in degrees)")
 
 

@@ -7,6 +7,7 @@ Levels are integers 0 (none) .. 4 (red) everywhere.
 from backend.models.audit import AuditLog
 from backend.models.base import Base
 from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
+from backend.models.flood import FloodIndicator, VillageFloodRisk
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
 from backend.models.river import River
@@ -22,6 +23,7 @@ __all__ = [
     "Delivery",
     "EvacuationAssignment",
     "EvacuationPlan",
+    "FloodIndicator",
     "HazardSite",
     "Outbox",
     "Recipient",
@@ -34,6 +36,7 @@ __all__ = [
     "Township",
     "TownshipRisk",
     "Village",
+    "VillageFloodRisk",
     "Warning",
     "WarningTownship",
 ]

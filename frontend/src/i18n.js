@@ -66,6 +66,8 @@ export const STRINGS = {
     classes: { emergency: '紧急', short: '短期', medium: '中期', long: '长期', central: '中心' },
     kinds: { landslide: '滑坡', collapse: '崩塌', debris_flow: '泥石流', flood_point: '易涝点' },
     none: '无',
+    newInput: '新数据', noInput: '无数据', carriedFrom: (id, at) => `沿用运算 #${id}（${at}）`,
+    floodTitle: '山洪灾害预警指标（北京时间）', floodPrepare: '准备转移', floodMove: '立即转移',
     lang: 'EN',
   },
   en: {
@@ -134,6 +136,8 @@ export const STRINGS = {
     classes: { emergency: 'emergency', short: 'short stay', medium: 'medium stay', long: 'long stay', central: 'central' },
     kinds: { landslide: 'landslide', collapse: 'collapse', debris_flow: 'debris flow', flood_point: 'flood point' },
     none: 'none',
+    newInput: 'new', noInput: 'no input', carriedFrom: (id, at) => `carried from run #${id} (${at})`,
+    floodTitle: 'Flash-flood indicators (Beijing time)', floodPrepare: 'prepare to move', floodMove: 'move now',
     lang: '中文',
   },
 };

@@ -6,6 +6,7 @@ import { ApiError, getJSON } from './api.js';
 import { LEVEL_COLOURS, lang, setLang, t } from './i18n.js';
 import { RISK_LAYERS, TOGGLES, buildStyle } from './style.js';
 import { renderWarningsStatic, startWarnings } from './warnings.js';
+import { floodSection, hazardSources } from './flood.js';
 
 const state = {
   runs: [], runId: null, risk: null, relief: null, map: null, popup: null,
@@ -114,7 +115,7 @@ function renderPlan() {
 
 function renderAsOf() {
   const run = state.runs.find((r) => r.id === state.runId);
-  $('asof').textContent = run ? t('asOf')(beijing(run.valid_from), beijing(run.valid_to), run.id) : '';
+  $('asof').textContent = run ? t('asOf')(beijing(run.valid_from), beijing(run.valid_to), run.id) + hazardSources(run, beijing) : '';
 }
 
 function renderRunSelect() {
@@ -147,6 +148,7 @@ async function openTownship(code) {
     <p>${t('dominant')}: <b>${tw.dominant_hazard ? t('hazards')[tw.dominant_hazard] : t('none')}</b>
        · ${t('population')} ${fmt(tw.population)}</p>
     <h3>${t('exposed')}</h3><table class="exposed">${exposed}</table>
+    ${floodSection(tw, beijing, escapeHtml)}
     <h3>${t('warnings')}</h3><p>${warnings ? `${warnings}` : t('noWarnings')}</p>
     <h3>${t('shelters')}</h3><div id="tp-shelters" class="muted">${t('loading')}</div>`;
   try {
