@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
 from backend.errors import RiskmapError
+from backend.http import problems
 from backend.warnings.cap import BEIJING
 
 router = APIRouter(tags=["acks"])
@@ -34,7 +35,7 @@ class Acknowledged(BaseModel):
 @router.post(
     "/api/ack/{token}",
     summary="Acknowledge a warning (叫应); twice is harmless",
-    responses={404: {"description": "unknown link"}, 410: {"description": "cancelled, replaced or expired"}},
+    responses=problems(404, 410),  # 404 an unknown link; 410 cancelled, replaced or expired
 )
 async def ack_api(request: Request, token: str = Token) -> Acknowledged:
     result = await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="api")
@@ -60,6 +61,13 @@ small{{color:#666}}
 <body><div class="band"></div><main>{body}</main></body></html>"""
 
 
+# a person reads these on a phone: a page that says why, not problem+json
+PAGE_ERRORS = {
+    404: {"description": "unknown link (a page)", "content": {"text/html": {}}},
+    410: {"description": "cancelled, replaced or expired (a page)", "content": {"text/html": {}}},
+}
+
+
 def page(title: str, body: str, hex_colour: str = "#888", status: int = 200) -> HTMLResponse:
     return HTMLResponse(PAGE.format(title=escape(title), body=body, hex=hex_colour), status_code=status)
 
@@ -70,7 +78,12 @@ def error_page(exc: RiskmapError) -> HTMLResponse:
     return page(title, body, status=int(exc.status))
 
 
-@router.get("/ack/{token}", response_class=HTMLResponse, summary="The acknowledgement page (one button)")
+@router.get(
+    "/ack/{token}",
+    response_class=HTMLResponse,
+    summary="The acknowledgement page (one button)",
+    responses=PAGE_ERRORS,
+)
 async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     try:
         s = await request.app.state.acks.state(token, request.app.state.clock())
@@ -96,7 +109,13 @@ async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     return page(s["headline"], body, s["hex"])
 
 
-@router.post("/ack/{token}", include_in_schema=False)
+@router.post(
+    "/ack/{token}",
+    summary="The page's button: acknowledge, then back to the page",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "acknowledged: see the page"}, **PAGE_ERRORS},
+)
 async def ack_form(request: Request, token: str = Token):
     try:
         await request.app.state.acks.acknowledge(token, request.app.state.clock(), via="page")
