@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 
+from backend.db import refused_value
 from backend.errors import RiskmapError
 from backend.models.base import INT_MAX
 
@@ -198,6 +199,10 @@ def install_handlers(app: FastAPI) -> None:
                 "the database is unreachable; try again shortly",
                 str(request.url.path),
             )
+        refused = refused_value(exc)
+        if refused is not None:
+            log.warning("the database refused a value on %s: %s", request.url.path, refused)
+            return problem(422, "Invalid input", refused, str(request.url.path))
         log.exception("unhandled error on %s", request.url.path)
         return problem(
             500,
