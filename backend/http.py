@@ -154,6 +154,12 @@ def install_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         parts = []
         for e in errors:
+            if e.get("type") == "json_invalid":  # loc is ("body", character offset)
+                at = e.get("loc", ("body", 0))[-1]
+                parts.append(
+                    f"the body is not valid JSON ({(e.get('ctx') or {}).get('error', '?')} at character {at})"
+                )
+                continue
             loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
             parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
         return problem(
@@ -165,6 +171,22 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     app.openapi = lambda: _openapi(app)
+
+    async def _refused(request: Request, exc: Exception):
+        """A value the database cannot hold (a NUL in a text, a number past a column's range): 422.
+        Registered by class, so it is answered like any 4xx (not logged as a crash)."""
+        refused = refused_value(exc)
+        if refused is None:  # another data fault: not the input's
+            log.error("database data error on %s: %s", request.url.path, exc)
+            return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+        log.warning("the database refused a value on %s: %s", request.url.path, refused)
+        return problem(422, "Invalid input", refused, str(request.url.path))
+
+    import psycopg
+    from sqlalchemy.exc import DataError
+
+    app.add_exception_handler(DataError, _refused)
+    app.add_exception_handler(psycopg.DataError, _refused)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -199,10 +221,6 @@ def install_handlers(app: FastAPI) -> None:
                 "the database is unreachable; try again shortly",
                 str(request.url.path),
             )
-        refused = refused_value(exc)
-        if refused is not None:
-            log.warning("the database refused a value on %s: %s", request.url.path, refused)
-            return problem(422, "Invalid input", refused, str(request.url.path))
         log.exception("unhandled error on %s", request.url.path)
         return problem(
             500,

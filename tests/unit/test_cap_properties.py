@@ -56,7 +56,11 @@ def warnings(draw):
         for _ in range(n_refs)
     )
     areas = tuple(
-        Area(draw(st.text(min_size=1, max_size=30)), draw(township_shape()), draw(st.from_regex(r"\d{12}", fullmatch=True)))
+        Area(
+            draw(st.text(min_size=1, max_size=30)),
+            draw(township_shape()),
+            draw(st.from_regex(r"\d{12}", fullmatch=True)),
+        )
         for _ in range(draw(st.integers(1, 4)))
     )
     return CapAlert(

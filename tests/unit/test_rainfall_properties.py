@@ -21,7 +21,9 @@ PROPERTY = settings(max_examples=25, derandomize=True, database=None, deadline=N
 # hourly rain in mm, to 0.1 mm as gauges report it; up to 120 mm in an hour (a record-breaking burst)
 HOURLY = st.integers(0, 1200).map(lambda tenths: tenths / 10)
 # a few realistic shapes: dry, drizzle, steady rain, bursts around the thresholds
-BURSTY = st.one_of(HOURLY, st.integers(0, 60).map(lambda mm: float(mm)), st.sampled_from([0.0, 16.7, 25.0, 50.0]))
+BURSTY = st.one_of(
+    HOURLY, st.integers(0, 60).map(lambda mm: float(mm)), st.sampled_from([0.0, 16.7, 25.0, 50.0])
+)
 
 
 @st.composite
@@ -82,7 +84,9 @@ def test_a_missing_hour_counts_as_no_rain(case, data):
     )
     with_gaps = np.where(holes, np.float32(np.nan), rain)
     as_zero = np.where(holes, np.float32(0), rain)
-    assert (rainfall_layer(as_dataarray(with_gaps))["level"] == rainfall_layer(as_dataarray(as_zero))["level"]).all()
+    assert (
+        rainfall_layer(as_dataarray(with_gaps))["level"] == rainfall_layer(as_dataarray(as_zero))["level"]
+    ).all()
 
 
 @PROPERTY
