@@ -10,19 +10,65 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from http import HTTPStatus
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
 
+from backend.db import refused_value
 from backend.errors import RiskmapError
+from backend.models.base import INT_MAX
 from backend.security.redact import redact_path
 
 log = logging.getLogger("riskmap.errors")
 
 PROBLEM_JSON = "application/problem+json"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class ValidationItem(BaseModel):
+    loc: list[str | int] = Field(description="where: body/query/path, then the field")
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error the service answers."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"description": __doc__})
+
+    type: str = "about:blank"
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str = Field(description="what was wrong, in a sentence a person can act on")
+    instance: str | None = Field(None, description="the request path")
+    errors: list[ValidationItem] | None = Field(None, description="422 only: each invalid field")
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each status answered as problem+json (documented in OpenAPI)."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def id_path(description: str | None = None, le: int = INT_MAX) -> Any:
+    """A path id: a positive number in the range of its ``integer`` column (422 beyond it)."""
+    return Path(ge=1, le=le, description=description)
+
+
+def id_query(description: str | None = None, le: int = INT_MAX) -> Any:
+    """An optional query id, bounded like :func:`id_path`."""
+    return Query(None, ge=1, le=le, description=description)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -40,6 +86,35 @@ def problem(status: int, title: str, detail: str, instance: str | None = None, *
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def _scope(request: Request, method: str) -> dict:
+    return {"type": "http", "path": request.url.path, "root_path": "", "method": method, "headers": []}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method an API route answers at this path (a 405's ``Allow``). The page's static files,
+    mounted last at ``/``, would otherwise answer for the API's paths with their own GET, HEAD."""
+    found = []
+    for method in METHODS:
+        scope = _scope(request, method)
+        if any(
+            not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL
+            for route in request.app.router.routes
+        ):
+            found.append(method)
+    return found
+
+
+def is_page_file(request: Request) -> bool:
+    """Whether the static page (mounted at ``/``) has a file or directory at this path."""
+    scope = _scope(request, "GET")
+    for route in request.app.router.routes:
+        if isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return route.app.lookup_path(route.app.get_path({**scope, **child}))[1] is not None
+    return False
+
+
 def install_handlers(app: FastAPI) -> None:
     """Every error leaves the service as problem+json; nothing leaves as a traceback."""
 
@@ -55,14 +130,39 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         title = HTTPStatus(exc.status_code).phrase
-        detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, title, detail, str(request.url.path))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+        path = str(request.url.path)
+        headers = dict(exc.headers or {})
+        status = exc.status_code
+        if status in (404, 405) and detail is None:
+            # routing: the page's static files (mounted last at /) answer every path no route took,
+            # so a path the API has, asked with another method, arrives here as their 404 or 405
+            allowed = allowed_methods(request)
+            if request.method not in allowed and (allowed or (status == 405 and is_page_file(request))):
+                status, title = 405, HTTPStatus(405).phrase
+                headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+                headers["Allow"] = ", ".join(allowed or ("GET", "HEAD"))
+                detail = f"{request.method} is not allowed on {path}; use {headers['Allow']}"
+            else:
+                status, title = 404, HTTPStatus(404).phrase
+                detail = f"nothing at {path}; the API is described at /docs"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "the request body could not be read: send UTF-8 JSON (or the form the operation takes)"
+        response = problem(status, title, detail or title, path)
+        response.headers.update(headers)  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         errors = exc.errors()
         parts = []
         for e in errors:
+            if e.get("type") == "json_invalid":  # loc is ("body", character offset)
+                at = e.get("loc", ("body", 0))[-1]
+                parts.append(
+                    f"the body is not valid JSON ({(e.get('ctx') or {}).get('error', '?')} at character {at})"
+                )
+                continue
             loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
             parts.append(f"{loc}: {e.get('msg')}" if loc else str(e.get("msg")))
         return problem(
@@ -72,6 +172,24 @@ def install_handlers(app: FastAPI) -> None:
             str(request.url.path),
             errors=[{"loc": e.get("loc"), "msg": e.get("msg")} for e in errors],
         )
+
+    app.openapi = lambda: _openapi(app)
+
+    async def _refused(request: Request, exc: Exception):
+        """A value the database cannot hold (a NUL in a text, a number past a column's range): 422.
+        Registered by class, so it is answered like any 4xx (not logged as a crash)."""
+        refused = refused_value(exc)
+        if refused is None:  # another data fault: not the input's
+            log.error("database data error on %s: %s", request.url.path, exc)
+            return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+        log.warning("the database refused a value on %s: %s", request.url.path, refused)
+        return problem(422, "Invalid input", refused, str(request.url.path))
+
+    import psycopg
+    from sqlalchemy.exc import DataError
+
+    app.add_exception_handler(DataError, _refused)
+    app.add_exception_handler(psycopg.DataError, _refused)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -113,3 +231,26 @@ def install_handlers(app: FastAPI) -> None:
             "an unexpected error occurred; it has been logged",
             str(request.url.path),
         )
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The OpenAPI document, saying what the handlers above answer: every 422 is a :class:`Problem`
+    (not FastAPI's default ``HTTPValidationError``), and the Problem schema is in the components."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = FastAPI.openapi(app)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    invalid, unreadable = problems(422)[422], problems(400)[400]
+    for operation in (op for item in doc.get("paths", {}).values() for op in item.values()):
+        responses = operation.get("responses", {})
+        if "422" in responses:
+            responses["422"] = invalid
+        if "requestBody" in operation:  # a body that is not even text (FastAPI answers 400)
+            responses.setdefault("400", unreadable)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    app.openapi_schema = doc
+    return doc

@@ -204,7 +204,7 @@ def read_geotiff_stack(directory: Path) -> Gridded:
                 a = src.read(1, masked=True).astype(np.float32).filled(np.nan)
                 units = src.tags(1).get("units", "mm")
         except RasterioIOError as exc:
-            raise InvalidInput(f"{f}: unreadable GeoTIFF ({exc})") from exc
+            raise InvalidInput(f"{f}: unreadable GeoTIFF ({gdal_reason(exc)})") from exc
         a, _ = _to_mm(a, units, 1.0, f, "band 1")
         if (a < 0).any():
             raise InvalidInput(f"{f}: negative rain")
@@ -226,7 +226,18 @@ def read_raster(path: Path) -> tuple[np.ndarray, Affine, str, float | None]:
                 raise InvalidInput(f"{path}: raster has no CRS")
             return src.read(1), src.transform, src.crs.to_string(), src.nodata
     except RasterioIOError as exc:
-        raise InvalidInput(f"{path}: unreadable raster ({str(exc).splitlines()[0]})") from exc
+        raise InvalidInput(f"{path}: unreadable raster ({gdal_reason(exc)})") from exc
+
+
+def gdal_reason(exc: BaseException) -> str:
+    """The most specific message GDAL gave (rasterio wraps it in "Read failed. See previous …")."""
+    messages = []
+    while exc is not None and len(messages) < 10:
+        messages.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        exc = exc.__cause__ or exc.__context__
+    if messages[0].startswith("Read failed"):  # opened, then a block could not be read
+        return f"the pixel data is damaged or cut short: {messages[-1]}"
+    return messages[0]
 
 
 def write_level_cog(path: Path, levels: np.ndarray, transform: Affine, crs: str, name: str) -> None:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -77,13 +78,17 @@ def read_layer(path: Path, columns: tuple[str, ...],
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
     ) as exc:
+        reason = str(exc).splitlines()[0]
+        if "failed: " in reason:  # SQLite's statement, then why: keep the why
+            reason = "damaged or cut short: " + reason.rsplit("failed: ", 1)[1].split(";")[0]
         raise InvalidInput(
-            f"{path}: not a readable {'CSV' if geom_type is None else 'GeoPackage'} "
-            f"({str(exc).splitlines()[0]})"
+            f"{path}: not a readable {'CSV' if geom_type is None else 'GeoPackage'} ({reason})"
         ) from exc
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InvalidInput(f"{path}: missing column(s) {', '.join(missing)}")
+    check_values(path, df, "row" if geom_type is None else "feature")
+    df.attrs["path"] = str(path)  # for errors found later, when rows are matched to the database
     if geom_type is not None:
         if df.crs is None:
             raise InvalidInput(f"{path}: layer has no CRS")
@@ -99,6 +104,62 @@ def read_layer(path: Path, columns: tuple[str, ...],
                 f"{path}: {int(invalid.sum())} invalid geometr(y/ies), first at row {int(invalid.argmax())}"
             )
     return df
+
+
+TABLE_OF = {
+    "townships.gpkg": "township",
+    "villages.gpkg": "village",
+    "shelters.gpkg": "shelter",
+    "roads.gpkg": "road",
+    "hazard_sites.gpkg": "hazard_site",
+    "rivers.gpkg": "river",
+    "recipients.csv": "recipient",
+}
+INT_RANGE = {sa.SmallInteger: 2**15 - 1, sa.BigInteger: 2**63 - 1, sa.Integer: 2**31 - 1}
+
+
+def check_values(path: Path, df: pd.DataFrame, unit: str) -> None:
+    """Every value fits the column it is loaded into (as the table declares it): present where the
+    table requires one, a number where it holds numbers (whole and in range for integers), not longer
+    than a bounded text — so a bad value is named here, by file, column and row, not by PostgreSQL."""
+    from backend.models import Base
+
+    table = Base.metadata.tables[TABLE_OF[path.name]]
+    first = 2 if unit == "row" else 1  # a CSV's first row is its header; features count from 1
+
+    def where(mask) -> str:
+        i = int(np.argmax(np.asarray(mask)))
+        return f"{unit} {i + first}"
+
+    for col in table.columns:
+        if col.name not in df.columns or col.name == "geom":
+            continue
+        values = df[col.name]
+        if not col.nullable and values.isna().any():
+            raise InvalidInput(f"{path}: column {col.name} is empty at {where(values.isna())}")
+        kind = next((k for k in INT_RANGE if isinstance(col.type, k)), None)
+        if kind is not None or isinstance(col.type, sa.Float):
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna() & values.notna()
+            if bad.any():
+                raise InvalidInput(
+                    f"{path}: column {col.name} must be a number; {where(bad)} has "
+                    f"{str(values[bad].iloc[0])[:40]!r}"
+                )
+            if kind is not None:
+                bad = numbers.notna() & ((numbers % 1 != 0) | (numbers.abs() > INT_RANGE[kind]))
+                if bad.any():
+                    raise InvalidInput(
+                        f"{path}: column {col.name} must be a whole number within ±{INT_RANGE[kind]:,}; "
+                        f"{where(bad)} has {numbers[bad].iloc[0]!r}"
+                    )
+        length = getattr(col.type, "length", None)
+        if length and values.dtype == object:
+            bad = values.notna() & (values.astype(str).str.len() > length)
+            if bad.any():
+                raise InvalidInput(
+                    f"{path}: column {col.name} holds at most {length} characters; {where(bad)} has more"
+                )
 
 
 def _records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
@@ -161,8 +222,10 @@ def load(directory: Path) -> dict[str, tuple[int, int]]:
             conn.commit()
         except IntegrityError as exc:
             conn.rollback()
+            table = getattr(getattr(exc.orig, "diag", None), "table_name", None)
+            source = next((directory / f for f, t in TABLE_OF.items() if t == table), directory)
             raise InvalidInput(
-                f"{directory}: conflicts with data already in the database "
+                f"{source}: conflicts with data already in the database "
                 f"({str(exc.orig).splitlines()[0]}); nothing was loaded"
             ) from exc
         after = _counts(conn)
@@ -185,7 +248,8 @@ def _write(conn, layers: dict[str, pd.DataFrame]) -> None:
     def town(df):
         unknown = set(df.township_code.dropna()) - set(town_id)
         if unknown:
-            raise InvalidInput(f"unknown township code(s): {', '.join(sorted(unknown)[:5])}")
+            codes = ", ".join(sorted(unknown)[:5])
+            raise InvalidInput(f"{df.attrs.get('path', 'a layer')}: unknown township code(s) {codes}")
         return df.township_code.map(town_id)
 
     v = layers["villages.gpkg"].assign(township_id=town)

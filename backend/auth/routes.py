@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from backend.auth.deps import admin, current_user
 from backend.auth.service import Unauthorized, add_user, authenticate, issue_token, update_user
 from backend.errors import TooManyRequests
-from backend.http import get_session
+from backend.http import get_session, problems
 from backend.models import AppUser
 
 router = APIRouter(tags=["auth"])
@@ -28,7 +28,7 @@ def client_address(request: Request) -> str:
 @router.post(
     "/api/auth/token",
     summary="Exchange username and password for a bearer token",
-    responses={429: {"description": "too many failed sign-ins for this name or address (Retry-After)"}},
+    responses=problems(401, 429),  # 429: too many failed sign-ins for this name or address (Retry-After)
 )
 def token(
     request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session)
@@ -50,7 +50,7 @@ def token(
     return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "role": user.role}
 
 
-@router.get("/api/auth/me", summary="Who the token belongs to")
+@router.get("/api/auth/me", summary="Who the token belongs to", responses=problems(401))
 def me(user: AppUser = Depends(current_user)) -> dict:
     return {"username": user.username, "role": user.role}
 
@@ -75,12 +75,12 @@ def user_view(u: AppUser) -> dict:
     return {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
 
 
-@router.get("/api/users", summary="Users (admins)")
+@router.get("/api/users", summary="Users (admins)", responses=problems(401, 403))
 def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[dict]:
     return [user_view(u) for u in session.scalars(select(AppUser).order_by(AppUser.username))]
 
 
-@router.post("/api/users", status_code=201, summary="Add a user (admins)")
+@router.post("/api/users", status_code=201, summary="Add a user (admins)", responses=problems(401, 403, 409))
 def create_user(
     body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
 ) -> dict:
@@ -89,7 +89,11 @@ def create_user(
     return user_view(u)
 
 
-@router.patch("/api/users/{username}", summary="Change a user's role, activity or password (admins)")
+@router.patch(
+    "/api/users/{username}",
+    summary="Change a user's role, activity or password (admins)",
+    responses=problems(401, 403, 404),
+)
 def change_user(
     body: UserChange,
     username: str = Path(max_length=64),

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from backend.http import problem
+from backend.http import problem, problems
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +19,7 @@ async def healthz() -> dict:
 @router.get(
     "/readyz",
     summary="The service can reach its database",
-    responses={503: {"description": "database unreachable (problem+json)"}},
+    responses=problems(503),
 )
 def readyz(request: Request):
     try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from backend.http import get_session
+from backend.http import get_session, id_path, id_query, problems
 from backend.models.runs import get_run as find_run
 from backend.models.runs import latest_published, published_run
 from backend.runs import service as runs
@@ -18,18 +18,27 @@ def list_runs(limit: int = Query(50, ge=1, le=500), session: Session = Depends(g
     return [runs.run_summary(r) for r in runs.list_runs(session, limit)]
 
 
-@router.get("/api/runs/latest", summary="The latest published run")
+@router.get("/api/runs/latest", summary="The latest published run", responses=problems(404))
 def latest(session: Session = Depends(get_session)) -> dict:
     return runs.run_summary(latest_published(session))
 
 
-@router.get("/api/runs/{run_id}", summary="One run: status, validity window, counts by level")
-def get_run(run_id: int = Path(ge=1), session: Session = Depends(get_session)) -> dict:
+@router.get(
+    "/api/runs/{run_id}",
+    summary="One run: status, validity window, counts by level",
+    responses=problems(404),
+)
+def get_run(run_id: int = id_path("run id"), session: Session = Depends(get_session)) -> dict:
     return runs.run_summary(find_run(session, run_id))
 
-@router.get("/api/townships/risk", summary="Per township: level, colour, dominant hazard, exposed people")
+
+@router.get(
+    "/api/townships/risk",
+    summary="Per township: level, colour, dominant hazard, exposed people",
+    responses=problems(404),
+)
 def township_risk(
-    run: int | None = Query(None, ge=1, description="run id; default the latest published"),
+    run: int | None = id_query("run id; default the latest published"),
     session: Session = Depends(get_session),
 ) -> dict:
     r = published_run(session, run)

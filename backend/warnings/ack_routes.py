@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from backend.errors import NotFound, RiskmapError, TooManyRequests
+from backend.http import problems
 from backend.warnings.cap import BEIJING
 from pipelines.levels import LEVELS
 
@@ -36,11 +37,7 @@ class Acknowledged(BaseModel):
 @router.post(
     "/api/ack/{token}",
     summary="Acknowledge a warning (叫应); twice is harmless",
-    responses={
-        404: {"description": "unknown link"},
-        410: {"description": "cancelled, replaced or expired"},
-        429: {"description": "too many unknown links from this address (Retry-After)"},
-    },
+    responses=problems(404, 410, 429),  # 404 unknown link; 410 cancelled, replaced or expired; 429 guessing
 )
 async def ack_api(request: Request, token: str = Token) -> Acknowledged:
     with guessing_guard(request):
@@ -96,6 +93,14 @@ async def ack_css() -> Response:
     return Response(CSS, media_type="text/css; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
 
 
+# a person reads these on a phone: a page that says why, not problem+json
+PAGE_ERRORS = {
+    404: {"description": "unknown link (a page)", "content": {"text/html": {}}},
+    410: {"description": "cancelled, replaced or expired (a page)", "content": {"text/html": {}}},
+    429: {"description": "too many unknown links from this address (a page)", "content": {"text/html": {}}},
+}
+
+
 def page(title: str, body: str, level: int = 0, status: int = 200) -> HTMLResponse:
     return HTMLResponse(PAGE.format(title=escape(title), body=body, level=int(level)), status_code=status)
 
@@ -109,7 +114,12 @@ def error_page(exc: RiskmapError) -> HTMLResponse:
     return response
 
 
-@router.get("/ack/{token}", response_class=HTMLResponse, summary="The acknowledgement page (one button)")
+@router.get(
+    "/ack/{token}",
+    response_class=HTMLResponse,
+    summary="The acknowledgement page (one button)",
+    responses=PAGE_ERRORS,
+)
 async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     try:
         with guessing_guard(request):
@@ -136,7 +146,13 @@ async def ack_page(request: Request, token: str = Token) -> HTMLResponse:
     return page(s["headline"], body, s["level"])
 
 
-@router.post("/ack/{token}", include_in_schema=False)
+@router.post(
+    "/ack/{token}",
+    summary="The page's button: acknowledge, then back to the page",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses={303: {"description": "acknowledged: see the page"}, **PAGE_ERRORS},
+)
 async def ack_form(request: Request, token: str = Token):
     try:
         with guessing_guard(request):
