@@ -35,6 +35,38 @@ log = logging.getLogger("riskmap.dispatch")
 NAMESPACE = "riskmap"
 # every domain's jobs register here; the worker's App takes them all (namespace "riskmap:")
 tasks = procrastinate.Blueprint()
+#: periodic jobs whose period comes from the settings (:func:`every`)
+_periodic: list[tuple[procrastinate.tasks.Task, Callable[[Settings], int]]] = []
+
+
+def every(period: Callable[[Settings], int]):
+    """Decorator above ``@tasks.task(...)``: the worker runs the task every ``period(settings)``
+    seconds (procrastinate's periodic deferrer; the task takes the ``timestamp`` it passes)."""
+
+    def register(task):
+        _periodic.append((task, period))
+        return task
+
+    return register
+
+
+def cron_every(seconds: int) -> str:
+    """The cron line for "every ``seconds``": a divisor of a minute in procrastinate's sixth
+    (seconds) field, whole minutes dividing an hour in the minute field."""
+    if 0 < seconds < 60 and 60 % seconds == 0:
+        return f"* * * * * */{seconds}"
+    if seconds % 60 == 0 and 0 < seconds // 60 <= 60 and 60 % (seconds // 60) == 0:
+        return "* * * * *" if seconds == 60 else f"*/{seconds // 60} * * * *"
+    raise ValueError(f"a period of {seconds} s cannot be scheduled: use a divisor of 60 s or of 60 min")
+
+
+def schedule(app: procrastinate.App, settings: Settings) -> None:
+    """(Re)register the periodic jobs on the worker's App with their periods from ``settings``."""
+    for task, period in _periodic:
+        app.periodic_registry.periodic_tasks.pop((task.name, ""), None)
+        app.periodic_registry.register_task(
+            task=task, cron=cron_every(period(settings)), periodic_id="", configure_kwargs={}
+        )
 
 
 def backoff_s(settings: Settings, attempts_done: int) -> float:
@@ -136,6 +168,7 @@ def run_worker(
     if _runtime is None or _runtime.settings is not settings:
         configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
+    schedule(app, settings)
     try:
         app.run_worker(
             queues=list(queues) if queues else None,
@@ -153,6 +186,7 @@ async def run_worker_async(settings: Settings, concurrency: int | None = None) -
     if _runtime is None or _runtime.settings is not settings:
         configure(settings)
     app = queue_app(libpq_dsn(settings.database_url))
+    schedule(app, settings)
     try:
         async with app.open_async():
             await app.run_worker_async(

@@ -37,11 +37,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def deadline_min(settings: Settings, level: int) -> int:
-    return int(settings.ack_deadlines_min.get(level, 60))
+def deadline_min(settings: Settings, level: int) -> float:
+    return float(settings.ack_deadlines_min.get(level, 60))
 
 
-def deadlines_array(settings: Settings) -> list[int]:
+def deadlines_array(settings: Settings) -> list[float]:
     """Minutes by level, 1-based for SQL (``(:deadlines)[w.level]``)."""
     return [deadline_min(settings, lv) for lv in (1, 2, 3, 4)]
 

@@ -1,4 +1,5 @@
-"""The warning jobs: send one outbox message; chase unacknowledged deliveries every minute.
+"""The warning jobs: send one outbox message; chase unacknowledged deliveries every minute
+(``RISKMAP_CHASE_EVERY_S``).
 
 They register on the dispatch queue (:data:`backend.dispatch.queue.tasks`) when this module is
 imported; the worker entry point (:mod:`backend.worker`) imports it.
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from backend.dispatch.channels import PermanentFailure, TemporaryFailure
-from backend.dispatch.queue import Backoff, Runtime, backoff_s, runtime, tasks
+from backend.dispatch.queue import Backoff, Runtime, backoff_s, every, runtime, tasks
 from backend.warnings.acks import ack_token, deadline_min
 from backend.warnings.escalation import chase_overdue
 from backend.warnings.messages import compose
@@ -147,7 +148,7 @@ def send_message(outbox_id: int) -> str:
     return deliver(runtime(), outbox_id)
 
 
-@tasks.periodic(cron="* * * * *")
+@every(lambda settings: settings.chase_every_s)  # every minute by default
 @tasks.task(name="chase", queue="chase", queueing_lock="chase")
 def chase(timestamp: int) -> dict:
     rt = runtime()
