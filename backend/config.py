@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     dispatch_max_attempts: int = 10
     #: jobs a worker runs at once
     worker_concurrency: int = 8
+    #: a worker silent this long (no heartbeat: killed, or cut off from the database) is taken
+    #: for dead, and the jobs it had taken are run again by another (or by itself, restarted)
+    worker_stalled_s: float = 30.0
     #: validity of a proposal whose run's window has already ended (replays, exercises)
     default_validity_h: int = 24
 

@@ -171,7 +171,10 @@ class Hook:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):  # noqa: N802 - http.server's hook name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers["Content-Length"])
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was received
+                    return
                 status = receiver.status
                 if 200 <= status < 300:
                     with receiver.lock:

@@ -181,6 +181,11 @@ class Acknowledger:
                 try:
                     hits = await self._write(batch)
                 except Exception as exc:  # every waiter hears of it (503 through the handlers)
+                    # and so does everyone who queued meanwhile: the database that failed this
+                    # statement would fail theirs, after another wait (with the database down, a
+                    # wait of up to the pool timeout each time: nobody waits more than one)
+                    batch += self._waiting
+                    self._waiting.clear()
                     for *_, fut in batch:
                         if not fut.done():
                             fut.set_exception(exc)
