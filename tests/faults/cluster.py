@@ -53,6 +53,9 @@ class Cluster:
                 f"unix_socket_directories = '{self.root}'\n"
                 "max_connections = 100\nshared_buffers = 64MB\n"
                 "fsync = off\nfull_page_writes = off\n"  # a test cluster: speed over crash safety
+                # commits that do not wait for their WAL (synchronous_commit = off) wait for the WAL
+                # writer: every 10 s here instead of 200 ms, so a crash meets them reliably
+                "wal_writer_delay = 10s\n"
             )
         return self
 

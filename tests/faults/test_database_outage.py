@@ -211,6 +211,30 @@ def test_the_worker_dispatching_through_an_outage(served, deployment, sinks, cou
     )
 
 
+def test_acknowledgements_answered_200_survive_a_database_crash(served, deployment, sinks, county_wide):
+    """叫应 answered 200 are durable: a crash of the database right after does not lose them."""
+    with deployment.engine.connect() as c:
+        open_ = c.execute(
+            sa.text("SELECT ack_token_hash FROM delivery WHERE warning_id = :w AND acked_at IS NULL "
+                    "AND channel <> 'broadcast'"),
+            {"w": county_wide["id"]},
+        ).scalars().all()  # fmt: skip
+    tokens = [m.ack_token for m in sinks.of_warning(county_wide["id"], "alert")
+              if m.ack_token and token_hash(m.ack_token) in set(open_)][:20]  # fmt: skip
+    assert len(tokens) == 20
+    for token in tokens:
+        r = httpx.post(f"{served.url}/api/ack/{token}")
+        assert r.status_code == 200 and r.json()["first_time"], r.text
+    deployment.cluster.stop("immediate")
+    deployment.cluster.start()
+    with deployment.engine.connect() as c:
+        recorded = c.execute(
+            sa.text("SELECT count(*) FROM delivery WHERE ack_token_hash = ANY(:h) AND acked_at IS NOT NULL"),
+            {"h": [token_hash(t) for t in tokens]},
+        ).scalar()
+    assert recorded == len(tokens), f"{len(tokens) - recorded} of {len(tokens)} acknowledgements lost"
+
+
 def test_an_acknowledgement_burst_through_an_outage(served, deployment, sinks, county_wide):
     tokens = [m.ack_token for m in sinks.of_warning(county_wide["id"], "alert") if m.ack_token]
     tokens = list(dict.fromkeys(tokens))
