@@ -123,6 +123,7 @@ def test_a_pipeline_killed_mid_publication_publishes_nothing(api, deployment, lo
             )
 
     run.wait_until(publishing, 120, "publishing")
+    abandoned = [p.name for p in (deployment.data_dir / "runs").glob(f".run-{run.proc.pid}-*")]
     run.kill()
     with deployment.engine.connect() as c:
         wait_for(  # the server notices the dead client and rolls its transaction back
@@ -146,7 +147,8 @@ def test_a_pipeline_killed_mid_publication_publishes_nothing(api, deployment, lo
         status = c.execute(sa.text("SELECT status FROM risk_run WHERE id = :r"), {"r": after}).scalar()
     assert status == "published" and (deployment.data_dir / "runs" / str(after) / "onemap.tif").exists()
     leftovers = sorted(p.name for p in (deployment.data_dir / "runs").iterdir() if p.name.startswith("."))
+    assert abandoned and not leftovers  # the killed run's rasters were swept by the next run
     print(
         f"\npipeline SIGKILL mid-publication: runs {[tuple(r) for r in runs]}, latest stayed {before}; "
-        f"the next run {after} published; left-over temporary directories: {leftovers}"
+        f"the next run {after} published and removed the killed one's rasters {abandoned}"
     )
