@@ -109,11 +109,9 @@ def create_app(
     app.state.clock = clock
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
-    # 叫应 runs on the event loop with group commit, over its own small pool whose commits are
-    # asynchronous (backend.warnings.acks.Acknowledger says why that is safe)
-    app.state.acks = Acknowledger(
-        make_async_pool(settings, settings.ack_pool_size, "riskmap-ack", synchronous_commit="off")
-    )
+    # 叫应 runs on the event loop with group commit, over its own small pool; its commits are
+    # durable (a person told "acknowledged" is recorded, even if the database crashes right after)
+    app.state.acks = Acknowledger(make_async_pool(settings, settings.ack_pool_size, "riskmap-ack"))
     app.state.tiles = TileService(app.state.engine, settings.tile_cache_mb * 1024 * 1024)
     install_handlers(app)
 

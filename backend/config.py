@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/riskmap"
@@ -72,14 +73,21 @@ class Settings(BaseSettings):
     sms_provider: str = "logging"
     broadcast_provider: str = "logging"
     #: minutes a recipient has to acknowledge, by level (4 red … 1 blue); at the deadline the
-    #: message is sent again, after a second deadline the silence is escalated
-    ack_deadlines_min: dict[int, int] = {4: 15, 3: 30, 2: 60, 1: 120}
+    #: message is sent again, after a second deadline the silence is escalated (fractions of a
+    #: minute are allowed, for drills and tests)
+    ack_deadlines_min: dict[int, float] = {4: 15, 3: 30, 2: 60, 1: 120}
+    #: how often the worker chases silence (resends, escalations, expiry): every minute by
+    #: default; a divisor of 60 seconds, or whole minutes dividing an hour
+    chase_every_s: int = 60
     #: retries of a failed send: waits base, 2·base, 4·base … capped, at most max_attempts tries
     dispatch_backoff_s: float = 10.0
     dispatch_backoff_cap_s: float = 900.0
     dispatch_max_attempts: int = 10
     #: jobs a worker runs at once
     worker_concurrency: int = 8
+    #: a worker silent this long (no heartbeat: killed, or cut off from the database) is taken
+    #: for dead, and the jobs it had taken are run again by another (or by itself, restarted)
+    worker_stalled_s: float = 30.0
     #: validity of a proposal whose run's window has already ended (replays, exercises)
     default_validity_h: int = 24
 
@@ -101,6 +109,16 @@ class Settings(BaseSettings):
     ack_lockout_s: int = 600
     #: where pg_dump / pg_restore are (default: /usr/lib/postgresql/<server major>/bin, then PATH)
     pg_bin_dir: Path | None = None
+
+    @field_validator("chase_every_s")
+    @classmethod
+    def _a_schedulable_period(cls, v: int) -> int:
+        minutes, rest = divmod(v, 60)
+        if (0 < v < 60 and 60 % v == 0) or (rest == 0 and 0 < minutes <= 60 and 60 % minutes == 0):
+            return v
+        raise ValueError(
+            f"chase_every_s={v}: use a divisor of 60 seconds (1 … 30) or of 60 minutes (60 … 3600)"
+        )
 
     @property
     def channel_order(self) -> tuple[str, ...]:

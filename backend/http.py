@@ -191,39 +191,20 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DataError, _refused)
     app.add_exception_handler(psycopg.DataError, _refused)
 
+    async def _database(request: Request, exc: Exception):
+        response = database_problem(request, exc)
+        return response if response is not None else await _unexpected(request, exc)
+
+    # registered by class, not under Exception: Starlette hands an Exception handler's answer out
+    # and then re-raises (uvicorn logs a traceback and drops the keep-alive connection)
+    for cls in database_faults():
+        app.add_exception_handler(cls, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        import psycopg
-        from psycopg.errors import QueryCanceled
-        from psycopg_pool import PoolTimeout as AsyncPoolTimeout
-        from sqlalchemy.exc import OperationalError
-        from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-        # the same faults reach here wrapped by SQLAlchemy or straight from psycopg (async pool)
-        orig = exc.orig if isinstance(exc, OperationalError) else exc
-        if isinstance(orig, QueryCanceled):
-            log.warning("query cancelled on %s: %s", redact_path(request.url.path), orig)
-            return problem(
-                503,
-                "Query cancelled",
-                "the query took too long and was cancelled; try again or zoom in",
-                str(request.url.path),
-            )
-        if isinstance(exc, (PoolTimeout, AsyncPoolTimeout)):
-            return problem(
-                503,
-                "Service busy",
-                "no database connection became free in time (busy or unreachable); try again shortly",
-                str(request.url.path),
-            )
-        if isinstance(orig, psycopg.OperationalError):
-            log.warning("database unavailable: %s", orig)
-            return problem(
-                503,
-                "Database unavailable",
-                "the database is unreachable; try again shortly",
-                str(request.url.path),
-            )
+        response = database_problem(request, exc)
+        if response is not None:
+            return response
         log.exception("unhandled error on %s", redact_path(request.url.path))
         return problem(
             500,
@@ -254,3 +235,48 @@ def _openapi(app: FastAPI) -> dict:
         schemas.pop(unused, None)
     app.openapi_schema = doc
     return doc
+
+
+def database_faults() -> tuple[type[Exception], ...]:
+    """The exceptions that mean "the database is down, busy or too slow", not a bug."""
+    import psycopg
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return (OperationalError, InterfaceError, PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def database_problem(request: Request, exc: Exception) -> JSONResponse | None:
+    """503 problem+json for a database that is down, busy or too slow; None for anything else."""
+    import psycopg
+    from psycopg.errors import QueryCanceled
+    from psycopg_pool import PoolTimeout as AsyncPoolTimeout
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    # the same faults reach here wrapped by SQLAlchemy or straight from psycopg (async pool)
+    orig = exc.orig if isinstance(exc, (OperationalError, InterfaceError)) else exc
+    if isinstance(orig, QueryCanceled):
+        log.warning("query cancelled on %s: %s", redact_path(request.url.path), orig)
+        return problem(
+            503,
+            "Query cancelled",
+            "the query took too long and was cancelled; try again or zoom in",
+            str(request.url.path),
+        )
+    if isinstance(exc, (PoolTimeout, AsyncPoolTimeout)):
+        return problem(
+            503,
+            "Service busy",
+            "no database connection became free in time (busy or unreachable); try again shortly",
+            str(request.url.path),
+        )
+    if isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+        log.warning("database unavailable on %s: %s", redact_path(request.url.path), str(orig).strip())
+        return problem(
+            503,
+            "Database unavailable",
+            "the database is unreachable; try again shortly",
+            str(request.url.path),
+        )
+    return None

@@ -3,12 +3,14 @@ same inputs, a failed run's record).
 
 ``publish`` writes COG rasters and, in one transaction, the run row, its zones and its township
 statistics: the run becomes ``published`` only with the commit, and a failure leaves no partial
-data (no rows, no raster directory).
+data (no rows, no raster directory). A process killed mid-publication (SIGKILL) cannot clean up:
+its temporary raster directory (``.run-<pid>-…``) is removed by the next publication.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -137,13 +139,33 @@ def write_rasters(result: RunResult, out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir())
 
 
+def sweep_abandoned(runs_dir: Path) -> list[str]:
+    """Remove the temporary directories of publications whose process is gone (killed mid-run);
+    those of running processes, this one's included, are left alone."""
+    removed = []
+    for path in runs_dir.glob(".run-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)  # signal 0: is it alive?
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        except PermissionError:  # alive, another user's
+            pass
+    return removed
+
+
 def publish(
     engine, result: RunResult, checksum: str, params: dict, data_dir: Path, fail_after_zones: bool = False
 ) -> int:
     """Write rasters and, in one transaction, the run, its zones and statistics."""
     runs_dir = Path(data_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=runs_dir))
+    sweep_abandoned(runs_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=runs_dir))
     final: Path | None = None
     try:
         files = write_rasters(result, tmp)
