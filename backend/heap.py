@@ -57,6 +57,7 @@ class SlowCollections:
                 extra={
                     "ms": round(took * 1000, 1),
                     "collected": info["collected"],
+                    "oldest": len(gc.get_objects(2)),  # objects a full collection scans
                     "frozen": gc.get_freeze_count(),
                 },
             )

@@ -56,6 +56,7 @@ PIN = os.environ.get("BENCH_LOAD_PIN", "1") == "1" and (os.cpu_count() or 1) >= 
 #: first one round with CPython's default collector (RISKMAP_GC_FREEZE=false), side by side
 BASELINE = os.environ.get("BENCH_LOAD_BASELINE", "1") == "1"
 SEED = 20260701
+DATABASE = "riskmap_bench_load"
 #: layers a duty officer's map shows (bench scope); those drawn for a run are asked ?run=ID as the page does
 LAYERS = {"onemap": True, "townships": True, "villages": True, "shelters": True, "roads": False}
 CACHED_ZOOMS, UNCACHED_ZOOMS = range(8, 13), range(13, 15)
@@ -83,7 +84,7 @@ RESET = (
     "WHERE warning_id = :w AND channel <> 'broadcast'"
 )
 ACCESS = re.compile(r"riskmap\.http: (\w+) (\S+)\s+status=(\d+) ms=([\d.]+)")
-GC_PAUSE = re.compile(r"riskmap\.gc: garbage collection .* ms=([\d.]+)")
+GC_PAUSE = re.compile(r"riskmap\.gc: garbage collection of generation (\d) .* ms=([\d.]+).* oldest=(\d+)")
 HZ = os.sysconf("SC_CLK_TCK")
 
 
@@ -98,6 +99,26 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def run_delay_s(pid: int) -> float:
+    """Seconds the process's main thread (the event loop) has waited for a CPU while runnable."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
+def pg_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to ``database`` (ours only)."""
+    out = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if f" {database} " not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            out[int(proc.name)] = cpu_s(int(proc.name))
+        except OSError:
+            continue
+    return out
 
 
 def machine_busy_s() -> float:
@@ -136,7 +157,7 @@ def server_side(log: Path, offset: int, uncached: set[str], warning: int):
         else:
             continue
         by.setdefault(cls, []).append(ms)
-    pauses = [float(m.group(1)) for m in GC_PAUSE.finditer(text)]
+    pauses = [(int(m.group(1)), float(m.group(2)), int(m.group(3))) for m in GC_PAUSE.finditer(text)]
     return offset + len(data), by, fives, pauses
 
 
@@ -180,7 +201,12 @@ def run_step(base, plan, users, cpu_locust):
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode not in (0, 1):  # 1: some requests failed (counted and shown)
         raise SystemExit(f"locust failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return locust_stats(prefix), json.loads(Path(plan["counts_out"]).read_text())
+    stats = locust_stats(prefix)
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as fh:
+        stats["_failures"] = [
+            (r["Name"], r["Error"][:100], int(r["Occurrences"])) for r in csv.DictReader(fh)
+        ]
+    return stats, json.loads(Path(plan["counts_out"]).read_text())
 
 
 def prepare() -> dict:
@@ -190,7 +216,7 @@ def prepare() -> dict:
     from backend.auth.service import add_user
     from backend.db import get_engine
 
-    use_bench_database("riskmap_bench_load")
+    use_bench_database(DATABASE)
     run = sample_run(SAMPLE)
     engine = get_engine()
     with engine.begin() as c:
@@ -314,6 +340,7 @@ def session(label: str, extra_env: dict, rounds: int, prep: dict) -> list[dict]:
                     "counts_out": str(work / f"r{rnd}-u{users}.counts.json"),
                 }
                 rss0, cpu0, busy0 = rss_mb(proc.pid), cpu_s(proc.pid), machine_busy_s()
+                wait0, pg0 = run_delay_s(proc.pid), pg_cpu(DATABASE)
                 kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 spy = profile(proc.pid, work / f"r{rnd}-u{users}.spy") if users == max(USERS) else None
                 t0 = time.monotonic()
@@ -321,6 +348,7 @@ def session(label: str, extra_env: dict, rounds: int, prep: dict) -> list[dict]:
                 wall = time.monotonic() - t0
                 kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 rss1, cpu1, busy1 = rss_mb(proc.pid), cpu_s(proc.pid), machine_busy_s()
+                wait1, pg1 = run_delay_s(proc.pid), pg_cpu(DATABASE)
                 used = {p.split("?")[0] for p in share[: sent["uncached"]]}
                 next_fresh += sent["uncached"]
                 offset, inside, fives, pauses = server_side(log, offset, used, warning)
@@ -338,6 +366,8 @@ def session(label: str, extra_env: dict, rounds: int, prep: dict) -> list[dict]:
                         "locust_cpu": (kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime)
                         / wall,
                         "busy": (busy1 - busy0) / wall,
+                        "loop_waited": (wait1 - wait0) / wall,
+                        "pg_cpu": sum(v - pg0.get(k, 0.0) for k, v in pg1.items()) / wall,
                         "rss": (rss0, rss1),
                         "acked": acked,
                         "new_tile_bytes": sent["uncached_bytes"],
@@ -363,11 +393,13 @@ def session(label: str, extra_env: dict, rounds: int, prep: dict) -> list[dict]:
 
 
 def profile(pid: int, out: Path):
-    """py-spy record of the server through the step when BENCH_LOAD_PYSPY=1 (raw stacks)."""
+    """py-spy record of the server through the step when BENCH_LOAD_PYSPY=1: the stacks of
+    whichever thread holds the GIL (where its Python time goes)."""
     spy = ROOT / ".venv-bench" / "bin" / "py-spy"
     if os.environ.get("BENCH_LOAD_PYSPY") != "1" or not spy.is_file():
         return None
-    cmd = [str(spy), "record", "-p", str(pid), "-d", str(SECONDS), "-r", "97", "-f", "raw", "-o", str(out)]
+    cmd = [str(spy), "record", "-p", str(pid), "--gil", "-d", str(SECONDS), "-r", "97", "-f", "raw"]
+    cmd += ["-o", str(out)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
 
 
@@ -381,9 +413,19 @@ def spy_report(spy) -> None:
         total += int(n)
         leaf = stack.split(";")[-1]
         own[leaf] = own.get(leaf, 0) + int(n)
-    print(f"   py-spy, the server's hottest frames (own samples of {total}):")
-    for leaf, n in sorted(own.items(), key=lambda kv: -kv[1])[:12]:
+    print(f"   py-spy --gil, the server's hottest frames (own samples of {total}) and callers:")
+    for leaf, n in sorted(own.items(), key=lambda kv: -kv[1])[:15]:
         print(f"   {100 * n / total:5.1f}%  {leaf[:110]}")
+    by_route: dict[str, int] = {}
+    for line in out.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = stack.split(";")
+        hit = next((f for f in frames if "backend/" in f or "/fastapi/routing.py" in f), frames[-1])
+        key = hit.split(" (")[0] + (" (" + hit.split(" (")[1].split(":")[0] + ")" if " (" in hit else "")
+        by_route[key] = by_route.get(key, 0) + int(n)
+    print("   by first riskmap/fastapi frame:")
+    for key, n in sorted(by_route.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"   {100 * n / total:5.1f}%  {key[:110]}")
 
 
 def main() -> None:
@@ -448,9 +490,16 @@ def report_step(r: dict, n_tokens: int) -> None:
     print(
         f"\n== round {r['round']}, {r['users']} users: {float(total.get('Requests/s', 0)):.0f} req/s "
         f"({n} requests), errors {fails} (5xx {r['fives']}); CPU cores: server {r['server_cpu']:.2f}, "
-        f"locust {r['locust_cpu']:.2f}, whole machine {r['busy']:.2f} of {os.cpu_count()}; "
-        f"RSS {r['rss'][0]:.0f} → {r['rss'][1]:.0f} MB; acknowledged {r['acked']}/{n_tokens}; "
-        f"GC pauses ≥ 50 ms: {len(pauses)}" + (f" (longest {max(pauses):.0f} ms)" if pauses else "")
+        f"its PostgreSQL backends {r['pg_cpu']:.2f}, locust {r['locust_cpu']:.2f}, whole machine "
+        f"{r['busy']:.2f} of {os.cpu_count()}; the event loop's thread waited for a CPU "
+        f"{100 * r['loop_waited']:.0f}% of the time; RSS {r['rss'][0]:.0f} → {r['rss'][1]:.0f} MB; "
+        f"acknowledged {r['acked']}/{n_tokens}; GC pauses ≥ 50 ms: {len(pauses)}"
+        + (
+            f" (longest {max(p[1] for p in pauses):.0f} ms; generations "
+            f"{sorted({p[0] for p in pauses})}, oldest generation {max(p[2] for p in pauses)} objects)"
+            if pauses
+            else ""
+        )
     )
     print(f"   {'class':<20}{'n':>7}{'err':>5}{'p50':>7}{'p95':>7}{'p99':>7}{'srv p99':>9}   ms")
     for cls in CLASSES:
@@ -463,6 +512,8 @@ def report_step(r: dict, n_tokens: int) -> None:
             f"   {cls:<20}{int(s['Request Count']):>7}{int(s['Failure Count']):>5}{s['50%']:>7}"
             f"{s['95%']:>7}{s['99%']:>7}{srv}"
         )
+    for name, error, times in r["stats"]["_failures"][:8]:
+        print(f"   failed {times}× {name}: {error}")
     api = r["inside"].get("page api", [])
     if api:
         print(f"   {'(all page api)':<20}{len(api):>7}{'':>26}{percentile(api, 0.99):>9.1f}")
@@ -480,7 +531,8 @@ def summary(sessions: dict[str, list[dict]]) -> None:
     )
     print(
         f"{'':<9}{'round':>5}{'users':>6}{'req/s':>7}{'errors':>7}{'ack':>6}{'page':>6}{'tile$':>6}"
-        f"{'tile':>6}{'deliv':>6}{'GC≥50':>6}{'srv CPU':>8}{'machine':>8}{'RSS MB':>8}"
+        f"{'tile':>6}{'deliv':>6}{'GC≥50':>6}{'srv CPU':>8}{'pg CPU':>7}{'machine':>8}{'waited':>7}"
+        f"{'RSS MB':>7}"
     )
     for name, rows in sessions.items():
         for r in rows:
@@ -489,11 +541,13 @@ def summary(sessions: dict[str, list[dict]]) -> None:
                 f"{name:<9}{r['round']:>5}{r['users']:>6}{float(agg['Requests/s']):>7.0f}"
                 f"{int(agg['Failure Count']) + r['fives']:>7}{p99(r, 'ack'):>6}{p99(r, 'ack page'):>6}"
                 f"{p99(r, 'tile cached'):>6}{p99(r, 'tile uncached'):>6}{p99(r, 'deliveries'):>6}"
-                f"{len(r['pauses']):>6}{r['server_cpu']:>8.2f}{r['busy']:>8.2f}{r['rss'][1]:>8.0f}"
+                f"{len(r['pauses']):>6}{r['server_cpu']:>8.2f}{r['pg_cpu']:>7.2f}{r['busy']:>8.2f}"
+                f"{100 * r['loop_waited']:>6.0f}%{r['rss'][1]:>7.0f}"
             )
     print(
         "(page = the ack page; tile$ = a cached tile, tile = one never asked for before; GC≥50 = "
-        "collections that stopped the server ≥ 50 ms; CPU in cores, machine = all processes)"
+        "collections that stopped the server ≥ 50 ms; CPU in cores, machine = all processes; "
+        "waited = share of the step the event loop's thread was runnable but had no CPU)"
     )
     rows = sessions["riskmap"]
     last = max(r["round"] for r in rows)

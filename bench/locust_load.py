@@ -30,6 +30,9 @@ UNCACHED_SHARE = PLAN["uncached_share"]
 RUN = PLAN["run"]
 TOWNSHIPS = PLAN["townships"]
 GZIP = {"Accept-Encoding": "gzip"}
+#: the last request before a recipient's pause: 1,500 people on their own phones, not one client
+#: keeping a connection past the server's keep-alive (a stale connection's POST would fail)
+CLOSE = {"Connection": "close"}
 #: tiles actually sent from the uncached list (the rest of a pan fell back to cached ones)
 SENT = {"uncached": 0, "uncached_bytes": 0}
 
@@ -51,14 +54,14 @@ class Recipient(FastHttpUser):
     def acknowledge(self):
         token = next(TOKENS)
         if RNG.random() < 1 / 3:
-            self.client.post(f"/api/ack/{token}", name="ack")
+            self.client.post(f"/api/ack/{token}", name="ack", headers=CLOSE)
             return
-        self.client.get(f"/ack/{token}", name="ack page")
+        self.client.get(f"/ack/{token}", name="ack page", headers=CLOSE)
         self.wait()  # reading the page before pressing
         with self.client.post(f"/ack/{token}", name="ack", allow_redirects=False, catch_response=True) as r:
             if r.status_code != 303:
                 r.failure(f"ack form answered {r.status_code}")
-        self.client.get(f"/ack/{token}", name="ack page")  # the 303 to the page saying ✔
+        self.client.get(f"/ack/{token}", name="ack page", headers=CLOSE)  # the 303's page saying ✔
 
 
 class DutyOfficer(FastHttpUser):
@@ -100,15 +103,15 @@ class PageLoad(FastHttpUser):
 
 
 class Operator(FastHttpUser):
-    """The duty operator's warnings panel: the delivery report of the warning, polled."""
+    """A signed-in operator's page: its warnings panel polls every 4 s (frontend/src/warnings.js)
+    the active warnings, the drafts and the delivery report of each active warning."""
 
     weight = 1
-    wait_time = between(3, 6)
+    wait_time = between(3.5, 4.5)
 
     @task
     def poll(self):
-        self.client.get(
-            f"/api/warnings/{PLAN['warning']}/deliveries",
-            name="deliveries",
-            headers={"Authorization": f"Bearer {PLAN['bearer']}"},
-        )
+        auth = {"Authorization": f"Bearer {PLAN['bearer']}"}
+        self.client.get("/api/warnings?active=true", name="api warnings", headers=auth)
+        self.client.get("/api/warnings?status=draft", name="api warnings", headers=auth)
+        self.client.get(f"/api/warnings/{PLAN['warning']}/deliveries", name="deliveries", headers=auth)
