@@ -19,7 +19,7 @@ from backend.config import Settings, get_settings
 from backend.db import make_async_pool, make_engine
 from backend.evacuation import routes as evacuation
 from backend.health import routes as health
-from backend.heap import SlowCollections, freeze_startup
+from backend.heap import SlowCollections, tune
 from backend.http import install_handlers, session_slots
 from backend.logs import configure_logging
 from backend.onemap import routes as onemap
@@ -73,12 +73,13 @@ def create_app(
     settings: Settings | None = None,
     clock: Callable[[], datetime] = utc_now,
     worker: bool = False,
-    freeze_heap: bool = False,
+    tune_gc: bool = False,
 ) -> FastAPI:
     """The service. ``clock`` answers "now" for warnings and acks (tests inject one);
-    ``worker`` runs the dispatch worker (procrastinate) in the same event loop; ``freeze_heap``
-    takes the objects of start-up out of garbage collection (backend.heap says why; the uvicorn
-    factories below, i.e. `riskmap serve`, do unless RISKMAP_GC_FREEZE=false)."""
+    ``worker`` runs the dispatch worker (procrastinate) in the same event loop; ``tune_gc``
+    freezes the objects of start-up out of garbage collection and collects less often
+    (backend.heap says why; the uvicorn factories below, i.e. `riskmap serve`, do unless
+    RISKMAP_GC_TUNING=false)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -91,8 +92,8 @@ def create_app(
 
             task = asyncio.create_task(run_worker_async(settings))
         slow_gc = SlowCollections().install()
-        if freeze_heap:
-            frozen = freeze_startup()
+        if tune_gc:
+            frozen = tune()
             logging.getLogger("riskmap.gc").info("start-up objects frozen", extra={"objects": frozen})
         yield
         slow_gc.remove()
@@ -146,11 +147,11 @@ def build() -> FastAPI:
     """uvicorn factory: ``uvicorn backend.app:build --factory``."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings, freeze_heap=settings.gc_freeze)
+    return create_app(settings, tune_gc=settings.gc_tuning)
 
 
 def build_with_worker() -> FastAPI:
     """The service with the dispatch worker in the same process (``riskmap serve``'s default)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings, worker=True, freeze_heap=settings.gc_freeze)
+    return create_app(settings, worker=True, tune_gc=settings.gc_tuning)

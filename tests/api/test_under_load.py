@@ -63,26 +63,52 @@ def test_the_app_freezes_its_start_up_objects(database_url):
 
     from backend.app import create_app
     from backend.config import get_settings
+    from backend.heap import YOUNG_THRESHOLD
 
+    before = gc.get_threshold()
     gc.unfreeze()
     try:
-        with TestClient(create_app(get_settings(), freeze_heap=True)) as client:
-            frozen = gc.get_freeze_count()
+        with TestClient(create_app(get_settings(), tune_gc=True)) as client:
+            frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
             assert client.get("/healthz").status_code == 200
         assert frozen > 10_000  # the modules of FastAPI, SQLAlchemy, pydantic … and the app
+        assert threshold == (YOUNG_THRESHOLD, *before[1:])
     finally:
         gc.unfreeze()  # the rest of the test session collects as usual
+        gc.set_threshold(*before)
 
 
-def test_the_app_does_not_freeze_unless_asked(database_url):
+def test_the_app_leaves_the_collector_alone_unless_asked(database_url):
     from fastapi.testclient import TestClient
 
     from backend.app import create_app
     from backend.config import get_settings
 
+    before = gc.get_threshold()
     gc.unfreeze()
     with TestClient(create_app(get_settings())):
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == before
+
+
+def test_serve_tunes_the_collector_unless_configured_off(monkeypatch):
+    """`riskmap serve`'s factories pass RISKMAP_GC_TUNING on (default true)."""
+    import backend.app
+    from backend.config import Settings
+
+    seen = []
+    monkeypatch.setattr(backend.app, "create_app", lambda settings, **kw: seen.append(kw))
+    monkeypatch.setattr(backend.app, "configure_logging", lambda *a: None)
+    for tuning in (True, False):
+        monkeypatch.setattr(backend.app, "get_settings", lambda t=tuning: Settings(gc_tuning=t))
+        backend.app.build()
+        backend.app.build_with_worker()
+    assert seen == [
+        {"tune_gc": True},
+        {"worker": True, "tune_gc": True},
+        {"tune_gc": False},
+        {"worker": True, "tune_gc": False},
+    ]
 
 
 def test_slow_collections_are_logged(caplog):
@@ -98,7 +124,7 @@ def test_slow_collections_are_logged(caplog):
     assert watch.collections >= 1
     record = next(r for r in caplog.records if r.name == "riskmap.gc")
     assert "generation 2" in record.getMessage()
-    assert record.ms >= 0 and record.oldest > 0
+    assert record.ms >= record.cpu_ms >= 0 and record.oldest > 0
 
 
 @pytest.mark.parametrize("gz", [b"\x1f\x8b tile", None])
