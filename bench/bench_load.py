@@ -16,10 +16,16 @@ Printed per step: requests/s, errors, CPU of the server, of locust and of the wh
 server RSS before and after; per endpoint class p50/p95/p99 as locust saw them and p99 inside
 the server (its access log's ms). The machine has 2 cores, shared: the load generator competes
 with the server (and PostgreSQL, and anyone else's work), so by default the server is pinned to
-CPU 0 and locust to CPU 1 (taskset), and the CPU columns say who used what.
+CPU 0 and locust to CPU 1 (taskset), and the columns say who used what: CPU of the server, of
+its PostgreSQL backends, of locust and of the whole machine, and how long the server's event
+loop waited for a CPU while it had work (/proc schedstat). Linux shares the CPUs fairly between
+sessions (autogroup), so on a busy machine the bench's session gets its share, not what it asks.
 
 Environment: BENCH_LOAD_SECONDS (60 per step), BENCH_LOAD_USERS ("50,200,500"),
-BENCH_LOAD_ROUNDS (2), BENCH_LOAD_PIN (1; 0 lets the scheduler place both).
+BENCH_LOAD_ROUNDS (2), BENCH_LOAD_PIN (1; 0 lets the scheduler place both), BENCH_LOAD_BASELINE
+(1: one round with RISKMAP_GC_TUNING=false first; 0: none), BENCH_LOAD_BASELINE_REF (a git commit
+whose service is the baseline instead), BENCH_LOAD_PYSPY (1: profile the server
+at the top step).
 """
 
 from __future__ import annotations
@@ -53,11 +59,11 @@ SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 USERS = [int(u) for u in os.environ.get("BENCH_LOAD_USERS", "50,200,500").split(",")]
 ROUNDS = int(os.environ.get("BENCH_LOAD_ROUNDS", "2"))
 PIN = os.environ.get("BENCH_LOAD_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2
-#: scheduling priority of the server and locust (e.g. -10, as root): on a machine shared with
-#: others' work, measures the service rather than its neighbours; 0 (default) leaves it alone
-NICE = int(os.environ.get("BENCH_LOAD_NICE", "0"))
 #: first one round with CPython's default collector (RISKMAP_GC_TUNING=false), side by side
 BASELINE = os.environ.get("BENCH_LOAD_BASELINE", "1") == "1"
+#: or the service as it was at a git commit (e.g. before the collector was tuned and request
+#: sessions gated): its tree is exported and `riskmap serve` imports it first
+BASELINE_REF = os.environ.get("BENCH_LOAD_BASELINE_REF")
 SEED = 20260701
 DATABASE = "riskmap_bench_load"
 #: layers a duty officer's map shows (bench scope); those drawn for a run are asked ?run=ID as the page does
@@ -205,8 +211,6 @@ def run_step(base, plan, users, cpu_locust):
     ]
     if cpu_locust is not None:
         cmd = ["taskset", "-c", str(cpu_locust), *cmd]
-    if NICE:
-        cmd = ["nice", "-n", str(NICE), *cmd]
     env = {**os.environ, "BENCH_LOAD_PLAN": plan_path}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode not in (0, 1):  # 1: some requests failed (counted and shown)
@@ -289,8 +293,6 @@ def session(label: str, extra_env: dict, rounds: int, prep: dict) -> list[dict]:
     cmd = [str(ROOT / ".venv" / "bin" / "riskmap"), "serve", "--port", str(port)]  # as users start it
     if PIN:
         cmd = ["taskset", "-c", "0", *cmd]
-    if NICE:
-        cmd = ["nice", "-n", str(NICE), *cmd]
     with log.open("wb") as log_fh:
         proc = subprocess.Popen(cmd, env=env, stdout=log_fh, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -454,11 +456,19 @@ def main() -> None:
             if PIN
             else "no pinning (BENCH_LOAD_PIN=0): server, locust, PostgreSQL share both cores"
         )
-        + (f"; server and locust at nice {NICE}" if NICE else "")
         + "; the CPU columns say who used what"
     )
     sessions = {}
-    if BASELINE:
+    if BASELINE_REF:
+        tree = Path(tempfile.mkdtemp(prefix="riskmap-baseline-"))
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", BASELINE_REF], capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        label = f"baseline: the service at {BASELINE_REF} (its GC pauses are not logged)"
+        sessions["baseline"] = session(label, {"PYTHONPATH": str(tree)}, 1, prep)
+        shutil.rmtree(tree, ignore_errors=True)
+    elif BASELINE:
         label = "baseline: CPython's default collector (RISKMAP_GC_TUNING=false)"
         sessions["baseline"] = session(label, {"RISKMAP_GC_TUNING": "false"}, 1, prep)
     label = f"riskmap: start-up objects frozen, young generation every {YOUNG_THRESHOLD}, {ROUNDS} rounds"
