@@ -21,7 +21,8 @@ from backend.config import Settings, get_settings
 from backend.db import make_async_pool, make_engine
 from backend.evacuation import routes as evacuation
 from backend.health import routes as health
-from backend.http import install_handlers
+from backend.heap import SlowCollections, tune
+from backend.http import install_handlers, session_slots
 from backend.logs import configure_logging
 from backend.onemap import routes as onemap
 from backend.onemap.tiles import TileService
@@ -74,21 +75,33 @@ def utc_now() -> datetime:
 
 
 def create_app(
-    settings: Settings | None = None, clock: Callable[[], datetime] = utc_now, worker: bool = False
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    worker: bool = False,
+    tune_gc: bool = False,
 ) -> FastAPI:
     """The service. ``clock`` answers "now" for warnings and acks (tests inject one);
-    ``worker`` runs the dispatch worker (procrastinate) in the same event loop."""
+    ``worker`` runs the dispatch worker (procrastinate) in the same event loop; ``tune_gc``
+    freezes the objects of start-up out of garbage collection and collects less often
+    (backend.heap says why; the uvicorn factories below, i.e. `riskmap serve`, do unless
+    RISKMAP_GC_TUNING=false)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await app.state.acks.pool.open(wait=False)
+        app.state.db_slots = session_slots(settings.pool_size, settings.max_overflow)  # this loop's
         task = None
         if worker:
             from backend.worker import run_worker_async
 
             task = asyncio.create_task(run_worker_async(settings))
+        slow_gc = SlowCollections().install()
+        if tune_gc:
+            frozen = tune()
+            logging.getLogger("riskmap.gc").info("start-up objects frozen", extra={"objects": frozen})
         yield
+        slow_gc.remove()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,6 +122,8 @@ def create_app(
     app.state.clock = clock
     app.state.engine = make_engine(settings)
     app.state.sessionmaker = sessionmaker(app.state.engine, expire_on_commit=False)
+    # fewer request sessions than pooled connections: backend.http.db_slot says why
+    app.state.db_slots = session_slots(settings.pool_size, settings.max_overflow)
     # 叫应 runs on the event loop with group commit, over its own small pool; its commits are
     # durable (a person told "acknowledged" is recorded, even if the database crashes right after)
     app.state.acks = Acknowledger(make_async_pool(settings, settings.ack_pool_size, "riskmap-ack"))
@@ -162,11 +177,11 @@ def build() -> FastAPI:
     """uvicorn factory: ``uvicorn backend.app:build --factory``."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, tune_gc=settings.gc_tuning)
 
 
 def build_with_worker() -> FastAPI:
     """The service with the dispatch worker in the same process (``riskmap serve``'s default)."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings, worker=True)
+    return create_app(settings, worker=True, tune_gc=settings.gc_tuning)

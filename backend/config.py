@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     #: FastAPI's native OpenTelemetry spans and metrics (needs a configured provider, e.g.
     #: FASTAPI_OTEL_AUTO_CONFIGURE=true with OTEL_* exporter variables)
     telemetry: bool = False
+    #: freeze the objects alive after start-up out of garbage collection and collect the young
+    #: generation less often (backend/heap.py: full collections no longer stall the event
+    #: loop); false = CPython's defaults
+    gc_tuning: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
     #: directory with index.html and src/ of the one-map page

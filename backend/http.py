@@ -7,12 +7,13 @@ down or busy as 503, anything else as a logged 500 without a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,8 +72,44 @@ def id_query(description: str | None = None, le: int = INT_MAX) -> Any:
     return Query(None, ge=1, le=le, description=description)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one session per request from the app's engine, closed afterwards."""
+def session_slots(pool_size: int, max_overflow: int) -> asyncio.Semaphore:
+    """The gate of :func:`db_slot`: ``pool_size`` requests hold a session at once, and at least
+    one pooled connection stays for the tile renderer and health checks (which connect in a
+    thread of their own, then let go)."""
+    return asyncio.Semaphore(max(1, min(pool_size, pool_size + max_overflow - 1)))
+
+
+async def db_slot(request: Request) -> AsyncIterator[None]:
+    """A place among the requests that hold a database session, waited for on the event loop.
+
+    Without it, a typhoon night's 500 users deadlock the service for ``pool_timeout_s``: a
+    request's session keeps its pooled connection while the request waits for a thread of the
+    threadpool (for the endpoint after a sync dependency, or for FastAPI's response validation
+    of a sync endpoint), and those threads are all taken by requests waiting for a connection —
+    until the pool times out and they answer 503. With fewer sessions than pooled connections
+    (``app.state.db_slots``: :func:`session_slots`) a request that has a session
+    always gets a connection, so no thread waits for one while holding a slot of the threadpool.
+    A request that finds no place within ``pool_timeout_s`` answers 503 as a pool timeout does.
+    """
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    slots: asyncio.Semaphore = request.app.state.db_slots
+    if not slots.locked():
+        await slots.acquire()  # at once (no timer, no task)
+    else:
+        try:
+            await asyncio.wait_for(slots.acquire(), request.app.state.settings.pool_timeout_s)
+        except TimeoutError:
+            raise PoolTimeout("no database session became free in time") from None
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def get_session(request: Request, _slot: None = Depends(db_slot)) -> Iterator[Session]:
+    """FastAPI dependency: one session per request from the app's engine, closed afterwards
+    (within a place among the requests that hold one: :func:`db_slot`)."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     with factory() as session:
         yield session
