@@ -105,11 +105,15 @@ class LoginThrottle:
         self.users = Throttle(user_limit, window_s, lockout_s, clock)
         self.addresses = Throttle(address_limit, window_s, lockout_s, clock)
 
+    @staticmethod
+    def _name(username: str) -> str:
+        return username.casefold()[:100]  # names are ≤ 64 characters; longer ones need no memory
+
     def retry_after(self, username: str, address: str) -> int:
-        return max(self.users.retry_after(username.casefold()), self.addresses.retry_after(address))
+        return max(self.users.retry_after(self._name(username)), self.addresses.retry_after(address))
 
     def failure(self, username: str, address: str) -> int:
-        return max(self.users.failure(username.casefold()), self.addresses.failure(address))
+        return max(self.users.failure(self._name(username)), self.addresses.failure(address))
 
     def success(self, username: str) -> None:
-        self.users.success(username.casefold())
+        self.users.success(self._name(username))

@@ -9,6 +9,16 @@ import re
 import pytest
 import sqlalchemy as sa
 
+
+@pytest.fixture()
+def warnings_cleared(warn):
+    """The warn fixture, and no warning left behind for the tests after this module (tiles show them)."""
+    yield warn
+    with warn.engine.begin() as c:
+        c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
+        c.execute(sa.text("DELETE FROM procrastinate_jobs"))
+
+
 PHONE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?![\d.])")  # a mainland mobile number, not part of a float
 
 
@@ -72,8 +82,8 @@ def test_recipients_show_phones_to_operators_and_emails_to_admins_only(client, a
     assert all(p["phone"] == by_code[p["code"]]["phone"] for p in as_operator)
 
 
-def test_a_viewer_sees_the_delivery_report_without_phones_or_send_errors(warn):
-    w = warn
+def test_a_viewer_sees_the_delivery_report_without_phones_or_send_errors(warnings_cleared):
+    w = warnings_cleared
     with w.engine.connect() as c:
         code = c.execute(sa.text("SELECT code FROM township ORDER BY code LIMIT 1")).scalar()
     op = w.login("operator")
@@ -123,10 +133,10 @@ def test_the_transfer_sheet_has_phones_for_operators_and_names_only_for_viewers(
         assert not PHONE.search(client.get(public).text)
 
 
-def test_guessed_ack_links_are_throttled_per_address_but_real_ones_are_not(warn):
+def test_guessed_ack_links_are_throttled_per_address_but_real_ones_are_not(warnings_cleared):
     from backend.warnings.acks import ack_token
 
-    w = warn
+    w = warnings_cleared
     with w.engine.connect() as c:
         code = c.execute(sa.text("SELECT code FROM township ORDER BY code LIMIT 1")).scalar()
     op = w.login("operator")
