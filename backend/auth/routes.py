@@ -3,6 +3,7 @@ the users admins manage (/api/users)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -25,6 +26,25 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="seconds")
+    role: str
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+
+
+class UserView(BaseModel):
+    username: str
+    role: str
+    active: bool
+    created_at: datetime | None
+
+
 @router.post(
     "/api/auth/token",
     summary="Exchange username and password for a bearer token",
@@ -32,7 +52,7 @@ def client_address(request: Request) -> str:
 )
 def token(
     request: Request, form: OAuth2PasswordRequestForm = Depends(), session: Session = Depends(get_session)
-) -> dict:
+) -> Token:
     guard = request.app.state.login_throttle
     address = client_address(request)
     wait = guard.retry_after(form.username, address)
@@ -51,7 +71,7 @@ def token(
 
 
 @router.get("/api/auth/me", summary="Who the token belongs to", responses=problems(401))
-def me(user: AppUser = Depends(current_user)) -> dict:
+def me(user: AppUser = Depends(current_user)) -> Me:
     return {"username": user.username, "role": user.role}
 
 
@@ -76,14 +96,14 @@ def user_view(u: AppUser) -> dict:
 
 
 @router.get("/api/users", summary="Users (admins)", responses=problems(401, 403))
-def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[dict]:
+def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[UserView]:
     return [user_view(u) for u in session.scalars(select(AppUser).order_by(AppUser.username))]
 
 
 @router.post("/api/users", status_code=201, summary="Add a user (admins)", responses=problems(401, 403, 409))
 def create_user(
     body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
-) -> dict:
+) -> UserView:
     u = add_user(session, body.username, body.password, body.role, actor=user.username)
     session.commit()
     return user_view(u)
@@ -99,7 +119,7 @@ def change_user(
     username: str = Path(max_length=64),
     user: AppUser = Depends(admin),
     session: Session = Depends(get_session),
-) -> dict:
+) -> UserView:
     u = update_user(session, username, body.model_dump(exclude_none=True), actor=user.username)
     session.commit()
     return user_view(u)
