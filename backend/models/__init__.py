@@ -6,6 +6,7 @@ Levels are integers 0 (none) .. 4 (red) everywhere.
 
 from backend.models.audit import AuditLog
 from backend.models.base import Base
+from backend.models.county import County
 from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
@@ -18,6 +19,7 @@ __all__ = [
     "AppUser",
     "AuditLog",
     "Base",
+    "County",
     "DataVersion",
     "Delivery",
     "EvacuationAssignment",
