@@ -141,7 +141,8 @@ def _write(conn, layers: dict[str, pd.DataFrame]) -> set[str]:
     changed: set[str] = set()
 
     def put(table, key, df, columns, geom=True, replace_all=False):
-        if upsert(conn, table, key, columns, records(df, columns), geom=geom, replace_all=replace_all).changed:
+        rows = records(df, columns)
+        if upsert(conn, table, key, columns, rows, geom=geom, replace_all=replace_all).changed:
             changed.add(table)
 
     put("county", "code", layers["county.gpkg"], ["code", "name", "population"])

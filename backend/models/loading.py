@@ -111,16 +111,24 @@ def _compared(table: str, stage_name: str, cols: list[str]) -> str:
     return f"ROW({mine}) IS DISTINCT FROM ROW({theirs})"
 
 
-def compare(conn, table: str, key: str, columns: Sequence[str], stage_name: str,
-            geom: bool = True, replace_all: bool = False) -> Changes:
+def compare(
+    conn,
+    table: str,
+    key: str,
+    columns: Sequence[str],
+    stage_name: str,
+    geom: bool = True,
+    replace_all: bool = False,
+) -> Changes:
     """What upserting ``stage_name`` into ``table`` would change (nothing is written)."""
     cols = [c for c in columns if c != key] + (["geom"] if geom else [])
+    differs = _compared(table, stage_name, cols)
     row = conn.execute(
         sa.text(
-            f"SELECT count(*) FILTER (WHERE {table}.\"{key}\" IS NULL), "
-            f"count(*) FILTER (WHERE {table}.\"{key}\" IS NOT NULL AND {_compared(table, stage_name, cols)}), "
-            f"count(*) FILTER (WHERE {table}.\"{key}\" IS NOT NULL AND NOT {_compared(table, stage_name, cols)}) "
-            f"FROM {stage_name} LEFT JOIN {table} ON {table}.\"{key}\" = {stage_name}.\"{key}\""
+            f'SELECT count(*) FILTER (WHERE {table}."{key}" IS NULL), '
+            f'count(*) FILTER (WHERE {table}."{key}" IS NOT NULL AND {differs}), '
+            f'count(*) FILTER (WHERE {table}."{key}" IS NOT NULL AND NOT {differs}) '
+            f'FROM {stage_name} LEFT JOIN {table} ON {table}."{key}" = {stage_name}."{key}"'
         )
     ).one()
     deleted = 0
@@ -128,21 +136,29 @@ def compare(conn, table: str, key: str, columns: Sequence[str], stage_name: str,
         deleted = conn.execute(
             sa.text(
                 f"SELECT count(*) FROM {table} WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {stage_name} s WHERE s.\"{key}\" = {table}.\"{key}\")"
+                f'(SELECT 1 FROM {stage_name} s WHERE s."{key}" = {table}."{key}")'
             )
         ).scalar()
     return Changes(int(row[0]), int(row[1]), int(row[2]), int(deleted))
 
 
-def apply(conn, table: str, key: str, columns: Sequence[str], stage_name: str, changes: Changes,
-          geom: bool = True, replace_all: bool = False) -> None:
+def apply(
+    conn,
+    table: str,
+    key: str,
+    columns: Sequence[str],
+    stage_name: str,
+    changes: Changes,
+    geom: bool = True,
+    replace_all: bool = False,
+) -> None:
     """Upsert the staged rows that differ (and, with ``replace_all``, delete the rows the stage
     lacks); runs no statement at all when ``changes`` says nothing differs."""
     if replace_all and changes.deleted:
         conn.execute(
             sa.text(
                 f"DELETE FROM {table} WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {stage_name} s WHERE s.\"{key}\" = {table}.\"{key}\")"
+                f'(SELECT 1 FROM {stage_name} s WHERE s."{key}" = {table}."{key}")'
             )
         )
     if not (changes.inserted or changes.updated):
@@ -155,15 +171,22 @@ def apply(conn, table: str, key: str, columns: Sequence[str], stage_name: str, c
     theirs = ", ".join(f'EXCLUDED."{c}"' for c in updates)
     conn.execute(
         sa.text(
-            f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {stage_name} ORDER BY \"{key}\" "
-            f"ON CONFLICT (\"{key}\") DO UPDATE SET {sets} "
+            f'INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {stage_name} ORDER BY "{key}" '
+            f'ON CONFLICT ("{key}") DO UPDATE SET {sets} '
             f"WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
         )
     )
 
 
-def upsert(conn, table: str, key: str, columns: list[str], rows: list[dict], geom: bool = True,
-           replace_all: bool = False) -> Changes:
+def upsert(
+    conn,
+    table: str,
+    key: str,
+    columns: list[str],
+    rows: list[dict],
+    geom: bool = True,
+    replace_all: bool = False,
+) -> Changes:
     """Stage ``rows`` (dicts from :func:`records`) and upsert them into ``table`` by ``key``,
     writing only rows that differ; ``replace_all`` also deletes rows the load lacks."""
     name = f"stage_{table}"
