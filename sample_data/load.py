@@ -103,8 +103,9 @@ def read_layer(path: Path, columns: tuple[str, ...],
     return df
 
 
-def load(directory: Path) -> dict[str, tuple[int, int]]:
-    """Validate all files, then upsert them in one transaction. Returns {table: (before, after)}."""
+def load(directory: Path, engine=None) -> dict[str, tuple[int, int]]:
+    """Validate all files, then upsert them in one transaction (into ``engine``'s database, by
+    default the configured one). Returns {table: (before, after)}."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InvalidInput(
@@ -118,7 +119,7 @@ def load(directory: Path) -> dict[str, tuple[int, int]]:
         except ValueError as exc:
             raise InvalidInput(f"{manifest}: not valid JSON ({exc})") from exc
 
-    engine = get_engine()
+    engine = engine or get_engine()
     with connect_or_explain(engine) as conn:
         before = counts(conn)
         # one transaction (autobegun): an error anywhere rolls back everything

@@ -26,6 +26,16 @@ def metric(lines: np.ndarray, epsg: int) -> np.ndarray:
     return shapely.transform(lines, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 
+def geodesic_length_m(lines: np.ndarray) -> np.ndarray:
+    """Lengths on the WGS84 ellipsoid of lines in EPSG:4326 (no projection's scale error)."""
+    from pyproj import Geod
+
+    xy, index = shapely.get_coordinates(lines, return_index=True)
+    same = index[1:] == index[:-1]
+    _, _, d = Geod(ellps="WGS84").inv(xy[:-1, 0][same], xy[:-1, 1][same], xy[1:, 0][same], xy[1:, 1][same])
+    return np.bincount(index[1:][same], weights=np.abs(d), minlength=len(lines))
+
+
 def _union_find(n: int, pairs: np.ndarray) -> np.ndarray:
     parent = np.arange(n)
 

@@ -3,7 +3,7 @@
 A roads file is the whole network: segments missing from it are removed, as the sample loader
 does. Its graph comes from the file when it has ``source``/``target`` columns, else it is built by
 noding the segments' ends (``backend.imports.graph``); either way its connectivity is reported.
-Lengths are measured in the county's CGCS2000 3° Gauss-Krüger zone, as the sample's are.
+Lengths are geodesic (on the WGS84 ellipsoid), free of any projection's scale error.
 """
 
 from __future__ import annotations
@@ -85,12 +85,12 @@ def _prepare(batch: Batch) -> None:
     batch.extras["metric_epsg"] = epsg
     lengths = [None] * len(batch)
     if valid:
-        metric = graph.metric(np.asarray([batch.geometry[i] for i in valid], dtype=object), epsg)
-        for i, m in zip(valid, metric, strict=True):
-            if m.length < graph.SNAP_M:
-                batch.error(i, "geometry", f"{m.length:.2f} m", f"shorter than {graph.SNAP_M:g} m")
+        measured = graph.geodesic_length_m(np.asarray([batch.geometry[i] for i in valid], dtype=object))
+        for i, m in zip(valid, measured, strict=True):
+            if m < graph.SNAP_M:
+                batch.error(i, "geometry", f"{m:.2f} m", f"shorter than {graph.SNAP_M:g} m")
             else:
-                lengths[i] = round(float(m.length), 1)
+                lengths[i] = round(float(m), 1)
     f["length_m"] = pd.Series(lengths, dtype=object)
     speeds = f.speed_kmh.tolist()
     for i, cls in enumerate(f["class"].tolist()):
@@ -161,9 +161,7 @@ def _graph_by_noding(batch: Batch, epsg: int) -> None:
         lengths = batch.frame["length_m"].tolist()
         for k, i in enumerate(rows):
             if i in cut_rows and geoms[k] is not None:
-                lengths[k] = round(
-                    float(graph.metric(np.asarray([geoms[k]], dtype=object), epsg)[0].length), 1
-                )
+                lengths[k] = round(float(graph.geodesic_length_m(np.asarray([geoms[k]], dtype=object))[0]), 1)
         batch.frame["length_m"] = pd.Series(lengths, dtype=object)
     src = [None] * len(batch)
     tgt = [None] * len(batch)
