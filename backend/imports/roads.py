@@ -208,6 +208,7 @@ ROADS = Kind(
     geometry="line",
     columns=("id", "source", "target", "name", "class", "speed_kmh", "length_m", "closed"),
     replace_all=True,
+    keep_absent=False,  # segment ids follow the file's order: a stored value may be another segment's
     fields=(
         Field(
             "id",

@@ -40,7 +40,7 @@ def build(kind: Kind, source: Source, options: Options) -> Batch:
             for i in missing:
                 values[i] = f.default
             if f.name not in columns:
-                batch.note(f"no column for {f.name} ({f.zh}): {f.default} assumed")
+                batch.note(f"no column for {f.name} ({f.zh}): {f.default} for rows not yet loaded")
         batch.frame[f.name] = pd.Series(values, dtype=object)
     geometry.build(batch)
     return batch

@@ -77,6 +77,22 @@ def _stage(conn, batch: Batch) -> list[int]:
     return ok
 
 
+def _keep_absent(conn, batch: Batch) -> None:
+    """Fields the file has no column for keep the stored values of rows already loaded."""
+    kind = batch.kind
+    if not kind.keep_absent:
+        return
+    absent = [c for c in kind.columns if c != kind.key and kind.field(c) is not None and not batch.given(c)]
+    if not absent:
+        return
+    sets = ", ".join(f'"{c}" = t."{c}"' for c in absent)
+    kept = conn.execute(
+        sa.text(f'UPDATE {STAGE} s SET {sets} FROM {kind.table} t WHERE t."{kind.key}" = s."{kind.key}"')
+    ).rowcount
+    if kept:
+        batch.note(f"{', '.join(absent)}: not in the file, kept as stored for {kept} row(s) already loaded")
+
+
 def _fill_keys(batch: Batch) -> None:
     kind = batch.kind
     if kind.derive_key is None:
@@ -137,6 +153,7 @@ def run_import(
         if kind.resolve:
             kind.resolve(conn, batch)
         _stage(conn, batch)
+        _keep_absent(conn, batch)
         if kind.check:
             kind.check(conn, batch)
         rejected = sorted(batch.rejected)

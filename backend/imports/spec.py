@@ -69,6 +69,9 @@ class Kind:
     stage_extra: Mapping[str, str] = field(default_factory=dict)
     #: the file is the whole table: rows missing from it are removed (the road graph)
     replace_all: bool = False
+    #: a field the file has no column for keeps its stored value in rows already loaded (a
+    #: shelter list without occupancy does not empty the shelters); new rows take the default
+    keep_absent: bool = True
     #: pure, before the database: derive values, check rows against each other (Batch → None)
     prepare: Callable[[Batch], None] | None = None
     #: with the database, before staging: look up references (conn, Batch → None)

@@ -105,10 +105,26 @@ def stage(
         conn.execute(sa.text(f"UPDATE {name} SET geom = {shape}"), {"srid": SRID})
 
 
-def _compared(table: str, stage_name: str, cols: list[str]) -> str:
-    mine = ", ".join(f'{table}."{c}"' for c in cols)
-    theirs = ", ".join(f'{stage_name}."{c}"' for c in cols)
-    return f"ROW({mine}) IS DISTINCT FROM ROW({theirs})"
+#: geometries whose vertices all lie within this many degrees (≈ 1 cm) of each other are the
+#: same: a file that prints fewer digits (Excel's 15, a survey's millimetres, OSM's 7 decimals)
+#: does not make a village move
+SAME_GEOM_DEG = 1e-7
+
+
+def _differs(a: str, b: str, cols: list[str]) -> str:
+    """SQL true where row ``a`` differs from row ``b`` in ``cols`` (geometry within tolerance)."""
+    plain = [c for c in cols if c != "geom"]
+    parts = []
+    if plain:
+        mine = ", ".join(f'{a}."{c}"' for c in plain)
+        theirs = ", ".join(f'{b}."{c}"' for c in plain)
+        parts.append(f"ROW({mine}) IS DISTINCT FROM ROW({theirs})")
+    if "geom" in cols:
+        parts.append(
+            f"NOT ({a}.geom = {b}.geom OR (ST_NPoints({a}.geom) = ST_NPoints({b}.geom) "
+            f"AND ST_HausdorffDistance({a}.geom, {b}.geom) <= {SAME_GEOM_DEG!r}))"
+        )
+    return "(" + " OR ".join(parts) + ")"
 
 
 def compare(
@@ -122,7 +138,7 @@ def compare(
 ) -> Changes:
     """What upserting ``stage_name`` into ``table`` would change (nothing is written)."""
     cols = [c for c in columns if c != key] + (["geom"] if geom else [])
-    differs = _compared(table, stage_name, cols)
+    differs = _differs(table, stage_name, cols)
     row = conn.execute(
         sa.text(
             f'SELECT count(*) FILTER (WHERE {table}."{key}" IS NULL), '
@@ -167,13 +183,11 @@ def apply(
     updates = [c for c in cols if c != key]
     quoted = ", ".join(f'"{c}"' for c in cols)
     sets = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)
-    mine = ", ".join(f'{table}."{c}"' for c in updates)
-    theirs = ", ".join(f'EXCLUDED."{c}"' for c in updates)
     conn.execute(
         sa.text(
             f'INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {stage_name} ORDER BY "{key}" '
             f'ON CONFLICT ("{key}") DO UPDATE SET {sets} '
-            f"WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
+            f"WHERE {_differs(table, 'EXCLUDED', updates)}"
         )
     )
 
