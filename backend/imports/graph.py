@@ -70,19 +70,15 @@ def node(lines_m: np.ndarray, snap_m: float = SNAP_M) -> tuple[np.ndarray, np.nd
 
 
 def halves(line: shapely.LineString) -> tuple[shapely.LineString, shapely.LineString]:
-    """A line cut at half its length."""
+    """A line cut at half its length (at a new vertex, unless one of its own is there)."""
     d = line.length / 2
     coords = shapely.get_coordinates(line)
     along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    k = int(np.searchsorted(along, d, side="right"))  # vertices 0 … k-1 lie at or before the cut
+    if np.isclose(along[k - 1], d):
+        return shapely.LineString(coords[:k]), shapely.LineString(coords[k - 1 :])
     mid = np.asarray(line.interpolate(d).coords[0])
-    k = int(np.searchsorted(along, d, side="right"))
-    a = np.vstack([coords[:k], mid])
-    b = np.vstack([mid, coords[k:]])
-    if len(a) < 2 or np.allclose(a[0], a[-1]):
-        a = np.vstack([coords[0], mid])
-    if len(b) < 2 or np.allclose(b[0], b[-1]):
-        b = np.vstack([mid, coords[-1]])
-    return shapely.LineString(a), shapely.LineString(b)
+    return shapely.LineString(np.vstack([coords[:k], mid])), shapely.LineString(np.vstack([mid, coords[k:]]))
 
 
 def to_split(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -125,15 +125,18 @@ def match_columns(kind: Kind, headers: list[str], explicit: dict[str, str], file
     fields = all_fields(kind)
     known = {f.name for f in fields}
     out: dict[str, str] = {}
-    for header, name in explicit.items():
+    by_form = {unicodedata.normalize("NFKC", h).strip(): h for h in headers}
+    for given, name in explicit.items():
+        header = (
+            given if given in headers else by_form.get(unicodedata.normalize("NFKC", given).strip(), given)
+        )
         if name not in known:
             raise ImportUsageError(
-                f"--map {header}={name}: {kind.name} has no field {name!r}; "
-                f"fields: {', '.join(sorted(known))}"
+                f"--map {given}={name}: {kind.name} has no field {name!r}; fields: {', '.join(sorted(known))}"
             )
         if header not in headers:
             raise ImportUsageError(
-                f"--map {header}={name}: {file} has no column {header!r}; its columns: {', '.join(headers)}"
+                f"--map {given}={name}: {file} has no column {given!r}; its columns: {', '.join(headers)}"
             )
         out[name] = header
     taken = set(out.values())

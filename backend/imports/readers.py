@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -241,7 +240,7 @@ def read_xlsx(path: Path, kind: Kind, options: Options) -> Source:
     for j, c in enumerate(raw_headers):
         if c is None or not str(c).strip():
             continue
-        name = unicodedata.normalize("NFKC", str(c)).strip().replace("\n", " ")
+        name = " ".join(str(c).split())  # as the sheet shows it, line breaks made spaces
         while name in headers:
             name += "_"
         headers.append(name)

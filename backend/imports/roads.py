@@ -80,8 +80,11 @@ def _prepare(batch: Batch) -> None:
     f = batch.frame
     rejected = batch.rejected
     valid = [i for i, g in enumerate(batch.geometry) if g is not None and i not in rejected]
-    center = shapely.union_all([batch.geometry[i].envelope for i in valid]).centroid if valid else None
-    epsg = metric_epsg(center.x, center.y) if center is not None else 4547
+    if valid:
+        x0, y0, x1, y1 = shapely.total_bounds(np.asarray([batch.geometry[i] for i in valid], dtype=object))
+        epsg = metric_epsg((x0 + x1) / 2, (y0 + y1) / 2)
+    else:
+        epsg = 4547
     batch.extras["metric_epsg"] = epsg
     lengths = [None] * len(batch)
     if valid:
