@@ -89,8 +89,8 @@ def locate(conn, batch: Batch, required: bool) -> None:
     outside = set()
     for i, lon, lat, against in conn.execute(query("import_outside_county")).all():
         outside.add(i)
-        where = "the county boundary" if against == "county" else "every township"
-        batch.error(i, "geometry", f"{lon:.6f}, {lat:.6f}", f"outside the county (outside {where})")
+        reason = "outside the county " + ("boundary" if against == "county" else "(in no township)")
+        batch.error(i, "geometry", f"{lon:.6f}, {lat:.6f}", reason)
     located = conn.execute(query("import_locate_township")).all()
     n_found = 0
     for i, township_id in located:
