@@ -46,21 +46,26 @@ def show(as_json: bool = typer.Option(False, "--json", help="print the summary a
     if as_json:
         sys.stdout.write(json.dumps(s, ensure_ascii=False, indent=2) + "\n")
         return
+    from rich.table import Table
+
     c = s["county"]
     out.print(f"[bold]{c['name'] or '(no county boundary loaded)'}[/] {c['code'] or ''}", highlight=False)
     t = s["totals"]
+    loaded = Table(box=None, show_header=False, pad_edge=False)
+    for col in ("what", "n", "more"):
+        loaded.add_column(col, justify="right" if col == "n" else "left")
     for key, n in s["loaded"].items():
         extra = {
-            "villages": f"  population {t['population']:,}, elderly {t['elderly']:,}",
-            "shelters": f"  capacity {t['shelter_capacity']:,}",
-            "roads": f"  {t['road_km']:,} km, {t['road_components']} component(s), "
-            f"{t['roads_closed']} closed",
-            "hazard_sites": f"  {t['threatened_people']:,} people threatened",
-            "published_runs": f"  latest #{t['latest_run']}" if t["latest_run"] else "",
+            "villages": f"population {t['population']:,}, elderly {t['elderly']:,}",
+            "shelters": f"capacity {t['shelter_capacity']:,}",
+            "roads": f"{t['road_km']:,} km, {t['road_components']} component(s), {t['roads_closed']} closed",
+            "hazard_sites": f"{t['threatened_people']:,} people threatened",
+            "published_runs": f"latest #{t['latest_run']}" if t["latest_run"] else "",
         }.get(key, "")
-        out.print(f"  {LABELS[key]:<34} {n:>8,}{extra}", highlight=False)
+        loaded.add_row(LABELS[key], f"{n:,}", extra)
+    out.print(loaded)
     if t["county_covered_by_townships"] is not None:
-        out.print(f"  townships cover {t['county_covered_by_townships']:.2%} of the county boundary")
+        out.print(f"townships cover {t['county_covered_by_townships']:.2%} of the county boundary")
     out.print("[bold]missing[/]")
     gaps = 0
     for key, value in s["missing"].items():
@@ -71,10 +76,10 @@ def show(as_json: bool = typer.Option(False, "--json", help="print the summary a
         names = ""
         if isinstance(value, dict) and value["first"]:
             names = ": " + "、".join(value["first"]) + ("…" if n > len(value["first"]) else "")
-        out.print(f"  [yellow]{LABELS[key]}[/] {n:,}{names}", highlight=False)
+        out.print(f"  [yellow]{LABELS[key]}[/] {n:,}{names}", highlight=False, soft_wrap=True)
     if not gaps:
         out.print("  nothing")
     if s["next"]:
         out.print("[bold]next[/]")
         for step in s["next"]:
-            out.print(f"  {step}", highlight=False)
+            out.print(f"  {step}", highlight=False, soft_wrap=True)

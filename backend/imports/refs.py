@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from backend.imports.spec import Batch
+from backend.imports.spec import Batch, ImportUsageError
 from backend.sql import query
 
 
@@ -20,10 +20,17 @@ def _townships(conn) -> tuple[dict[str, int], dict[str, list[int]], dict[int, st
     return by_code, by_name, {i: c for i, c, _ in rows}
 
 
-def townships(conn, batch: Batch) -> None:
+def townships(conn, batch: Batch, required: bool = False) -> None:
     """``township_id`` from ``township_code`` or ``township`` (a code or a name); an unknown one
     is an error of its row. Rows naming none are left for :func:`locate` (or stay without)."""
     by_code, by_name, _ = _townships(conn)
+    fields = [f for f in ("township_code", "township") if f in batch.frame]
+    named = any(v is not None for f in fields for v in batch.frame[f])
+    if not by_code and (named or required):
+        raise ImportUsageError(
+            f"{batch.source.path.name}: its {batch.kind.en} belong to townships, but none are loaded "
+            "yet; import them first: riskmap import townships FILE"
+        )
     ids: list = [None] * len(batch)
     for field in ("township_code", "township"):
         if field not in batch.frame:
@@ -38,10 +45,6 @@ def townships(conn, batch: Batch) -> None:
                     batch.error(i, field, value, "township name is not unique; give township_code")
                 else:
                     ids[i] = by_name[value][0]
-            elif not by_code:
-                batch.error(
-                    i, field, value, "unknown township (no townships loaded yet: import townships first)"
-                )
             else:
                 batch.error(i, field, value, "unknown township")
     batch.frame["township_id"] = pd.Series(ids, dtype=object)
