@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.db import connect_or_explain, get_engine
 from backend.errors import InvalidInput
 from backend.models.base import SRID
-from backend.models.loading import PLACE_TABLES, counts, records, refresh_derived, upsert
+from backend.models.loading import PLACE_TABLES, bulk_settings, counts, records, refresh_derived, upsert
 
 #: file → (required columns, geometry type)
 LAYERS: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -124,6 +124,7 @@ def load(directory: Path, engine=None) -> dict[str, tuple[int, int]]:
         before = counts(conn)
         # one transaction (autobegun): an error anywhere rolls back everything
         try:
+            bulk_settings(conn)
             changed = _write(conn, layers)
             refresh_derived(conn, changed)
             conn.commit()

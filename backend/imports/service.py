@@ -144,6 +144,7 @@ def run_import(
     source = readers.read(path, kind, options)
     batch = rows.build(kind, source, options)
     with connect_or_explain(engine) as conn:
+        loading.bulk_settings(conn)
         if kind.geometry:
             batch.area = county_area(conn)
         if kind.prepare:

@@ -6,7 +6,24 @@ may give (with their Chinese and English headers, types, defaults and an example
 hooks for what a table cannot say — derived values, references to other places, checks that need
 the database, derived state after writing. Adding a kind is writing one of these and adding it to
 the table in ``kinds.py``; the reading, header matching, coordinate handling, validation report,
-staging, upsert, rejects file, template and HTTP route come with it.
+staging, upsert, rejects file, template and HTTP route come with it. For example::
+
+    FLOOD_INDICATORS = Kind(
+        name="flood-indicators", zh="山洪灾害预警指标", en="flash-flood indicators",
+        table="flood_indicator", key="code",
+        columns=("code", "village_id", "hours", "prepare_mm", "move_mm"),
+        fields=(
+            Field("code", "code", "指标编号", "code", required=True),
+            *VILLAGE_REFS,  # village_code / village (name), resolved by refs.villages
+            Field("hours", "count", "时段(小时)", "duration (h)", required=True),
+            Field("prepare_mm", "float", "准备转移雨量", "prepare (mm)", required=True),
+            Field("move_mm", "float", "立即转移雨量", "move (mm)", required=True),
+        ),
+        resolve=refs.villages,
+    )
+
+Every column of ``columns`` is a field of the same name or is filled by a hook (``township_id``
+by ``refs.townships``, a road's ``length_m`` by its ``prepare``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ LISTED = 10
 
 
 def county_summary(conn) -> dict:
+    conn.execute(sa.text("SET LOCAL jit = off"))  # see backend.models.loading.bulk_settings
     row = (
         conn.execute(query("county_summary"), {"far_m": FAR_FROM_ROAD_M, "far_deg": FAR_FROM_ROAD_M / 90_000})
         .mappings()

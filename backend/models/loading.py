@@ -40,6 +40,14 @@ class Changes:
         return {k: getattr(self, k) for k in ("inserted", "updated", "unchanged", "deleted")}
 
 
+def bulk_settings(conn) -> None:
+    """For the rest of this transaction: no statement timeout (a batch job, not a request), and no
+    JIT compilation — PostGIS functions carry high costs, so PostgreSQL compiles even a 19-row
+    overlap check (≈ 0.9 s of compiling for 15 ms of work)."""
+    conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+    conn.execute(sa.text("SET LOCAL jit = off"))
+
+
 def records(df: pd.DataFrame, columns: list[str]) -> list[dict]:
     """Rows as plain Python values (None for missing) plus hex WKB of the geometry (``wkb``)."""
     part = df[columns].copy()
