@@ -30,10 +30,12 @@ def _empty(engine) -> None:
 
     with engine.begin() as c:
         c.execute(sa.text("SET LOCAL statement_timeout = 0"))
-        c.execute(sa.text(
-            "TRUNCATE county, township, village, shelter, road, hazard_site, recipient, river, risk_run, "
-            "audit_log RESTART IDENTITY CASCADE"
-        ))
+        c.execute(
+            sa.text(
+                "TRUNCATE county, township, village, shelter, road, hazard_site, recipient, river, risk_run, "
+                "audit_log RESTART IDENTITY CASCADE"
+            )
+        )
 
 
 def run(sample: Path, label: str) -> None:
@@ -48,10 +50,15 @@ def run(sample: Path, label: str) -> None:
         t = time.perf_counter()
         s = formats.sample(sample)
         files = type("Files", (), {})()
-        for attr, write in (("county", formats.county_geojson), ("townships", formats.townships_zip),
-                            ("villages", formats.villages_xlsx), ("shelters", formats.shelters_csv),
-                            ("hazard_sites", formats.hazard_sites_gpkg), ("recipients", formats.recipients_xlsx),
-                            ("roads", formats.roads_pbf)):
+        for attr, write in (
+            ("county", formats.county_geojson),
+            ("townships", formats.townships_zip),
+            ("villages", formats.villages_xlsx),
+            ("shelters", formats.shelters_csv),
+            ("hazard_sites", formats.hazard_sites_gpkg),
+            ("recipients", formats.recipients_xlsx),
+            ("roads", formats.roads_pbf),
+        ):
             setattr(files, attr, write(s, out))
         print(f"{label}: wrote the real-format files in {time.perf_counter() - t:.1f} s")
 
@@ -72,11 +79,15 @@ def run(sample: Path, label: str) -> None:
     for (kind, attr, _), r in zip(STEPS, first.values(), strict=True):
         a = again[kind]
         assert r.status == "imported" and a.changes["unchanged"] == a.rows, (kind, r.errors[:3])
-        print(f"  {kind:<13} {Path(getattr(files, attr)).name:<22} {r.rows:>8,} {r.seconds:>9.2f} "
-              f"{r.rows / max(r.seconds, 1e-9):>9,.0f} {a.seconds:>8.2f}")
-    print(f"  all kinds: {total:.1f} s (again, nothing changed: {total_again:.1f} s); "
-          f"baseline `riskmap sample load` of the GeoPackages: {baseline:.1f} s "
-          f"→ ratio {total / baseline:.2f}×")
+        print(
+            f"  {kind:<13} {Path(getattr(files, attr)).name:<22} {r.rows:>8,} {r.seconds:>9.2f} "
+            f"{r.rows / max(r.seconds, 1e-9):>9,.0f} {a.seconds:>8.2f}"
+        )
+    print(
+        f"  all kinds: {total:.1f} s (again, nothing changed: {total_again:.1f} s); "
+        f"baseline `riskmap sample load` of the GeoPackages: {baseline:.1f} s "
+        f"→ ratio {total / baseline:.2f}×"
+    )
 
 
 def main() -> None:
