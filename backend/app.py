@@ -23,6 +23,7 @@ from backend.evacuation import routes as evacuation
 from backend.health import routes as health
 from backend.heap import SlowCollections, tune
 from backend.http import install_handlers, session_slots
+from backend.imports import routes as imports
 from backend.logs import configure_logging
 from backend.onemap import routes as onemap
 from backend.onemap.tiles import TileService
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(places.router)
     app.include_router(evacuation.router)
     app.include_router(warnings.router)
+    app.include_router(imports.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

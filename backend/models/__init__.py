@@ -6,6 +6,7 @@ Levels are integers 0 (none) .. 4 (red) everywhere.
 
 from backend.models.audit import AuditLog
 from backend.models.base import Base
+from backend.models.county import County
 from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
 from backend.models.flood import FloodIndicator, VillageFloodRisk
 from backend.models.people import AppUser, Recipient
@@ -19,6 +20,7 @@ __all__ = [
     "AppUser",
     "AuditLog",
     "Base",
+    "County",
     "DataVersion",
     "Delivery",
     "EvacuationAssignment",
