@@ -1,7 +1,7 @@
 """The county boundary (县界): one row per county, imported or loaded with the sample
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
