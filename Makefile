@@ -53,6 +53,7 @@ bench-tools: venv
 	  || { echo "install wrk (Debian: apt-get install wrk)"; exit 1; }
 	test -x .venv-bench/bin/uvicorn || { $(PYTHON) -m venv .venv-bench && \
 	  .venv-bench/bin/pip install -q --disable-pip-version-check tipg uvicorn; }
+	test -x .venv-bench/bin/locust || .venv-bench/bin/pip install -q --disable-pip-version-check locust py-spy
 
 bench: setup bench-tools $(SAMPLE_DIR)/manifest.json
 	@for b in $(wildcard bench/bench_*.py); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
@@ -60,6 +61,7 @@ bench: setup bench-tools $(SAMPLE_DIR)/manifest.json
 lint: venv
 	$(BIN)/ruff check backend pipelines sample_data tests $(wildcard bench)
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/audit.py  # pip-audit + npm audit; skipped with a message when unreachable
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR) .pytest_cache test-artifacts frontend/node_modules

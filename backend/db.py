@@ -168,3 +168,20 @@ def ensure_database(url: str | None = None) -> list[str]:
     finally:
         eng.dispose()
     return done
+
+
+def refused_value(exc: Exception) -> str | None:
+    """What was wrong when the database (or its driver) refused a value the input brought — a NUL
+    character in a text, a number out of a column's range — as a sentence (HTTP answers it as 422,
+    the CLI as one line); None for any other error. The edges validate what they can (ids are
+    bounded to their column type); this is the backstop."""
+    import psycopg
+    from sqlalchemy.exc import DataError
+
+    orig = exc.orig if isinstance(exc, DataError) else exc
+    if not isinstance(orig, psycopg.DataError):
+        return None
+    message = (orig.diag.message_primary if orig.diag else None) or str(orig).split("\n")[0]
+    if "NUL" in message:
+        return "a text contains a NUL (0x00) character, which cannot be stored; remove it"
+    return f"a value cannot be stored: {message}"

@@ -43,3 +43,14 @@ class Conflict(RiskmapError):
 class DatabaseUnavailable(RiskmapError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     title = "Database unavailable"
+
+
+class TooManyRequests(RiskmapError):
+    """Throttled (repeated failed sign-ins, guessed links): try again after ``retry_after_s``."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int):
+        super().__init__(detail)
+        self.retry_after_s = max(1, int(retry_after_s))

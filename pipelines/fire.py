@@ -133,17 +133,25 @@ def station_fwi(
 
 def read_station_csv(path) -> pd.DataFrame:
     """Read and check a station table; errors name the file and the fault."""
+    import csv
     from pathlib import Path
 
     from backend.errors import InvalidInput
 
     path = Path(path)
     if not path.is_file():
-        raise InvalidInput(f"{path}: file not found")
+        fault = "is a directory, not a CSV file" if path.is_dir() else "file not found"
+        raise InvalidInput(f"{path}: {fault}")
     try:
         df = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
+    with open(path, newline="", encoding="utf-8") as fh:  # pandas would take extra fields as an index
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        for n, row in enumerate(rows, start=2):
+            if row and len(row) != len(header):
+                raise InvalidInput(f"{path}: row {n} has {len(row)} fields; the header has {len(header)}")
     df.columns = [c.strip().lower() for c in df.columns]
     missing = [c for c in ("date", "temp", "rh", "wind", "rain") if c not in df.columns]
     if missing:
@@ -152,10 +160,12 @@ def read_station_csv(path) -> pd.DataFrame:
         )
     if df.empty:
         raise InvalidInput(f"{path}: no rows")
-    try:
-        dates = pd.to_datetime(df["date"], format="%Y-%m-%d")
-    except ValueError as exc:
-        raise InvalidInput(f"{path}: dates must be YYYY-MM-DD ({exc})") from exc
+    dates = pd.to_datetime(df["date"], format="%Y-%m-%d", errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise InvalidInput(
+            f"{path}: dates must be YYYY-MM-DD; row {row + 2} has {str(df['date'].iloc[row])[:40]!r}"
+        )
     gaps = np.diff(dates.values).astype("timedelta64[D]").astype(int)
     if (gaps != 1).any():
         row = int(np.argmax(gaps != 1)) + 3  # 1-based, after the header

@@ -7,7 +7,8 @@ The rule, in one place
 2. **Susceptibility score** = slope points + land-cover points + hazard-site points, then five
    classes (1 very low … 5 very high) by :class:`SusceptibilityRule`:
    slope <10° 0, 10–20° 1, 20–30° 2, 30–40° 3, ≥40° 4;
-   land cover: forest 0, shrub/grass +0.5, cropland 0, built-up +0.5 (cut slopes), water → class 1;
+   land cover: forest 0, shrub/grass +0.5, cropland 0, built-up +0.5 (cut slopes), bare +0.5,
+   water → class 1 (classes of :mod:`pipelines.landcover`);
    within 500 m of a known hazard site (隐患点) +1.5, within 1,500 m +0.75.
    Classes: score <1 → 1, <2 → 2, <3 → 3, <4 → 4, ≥4 → 5.
 3. **Trigger**: effective antecedent rainfall (有效降雨量), the practice of China's provincial
@@ -15,7 +16,7 @@ The rule, in one place
    decay K = 0.8, evaluated on each day of the forecast window; the worst day counts.
 4. **Level** by class from R_eff thresholds (mm) for blue / yellow / orange / red — the high-
    susceptibility row is DOMAIN.md's example (50/70/110/160); a county calibrates its own table
-   against its hazard record:
+   against its hazard record (every number here is a key of the rules file, :mod:`pipelines.rules`):
    class 5: 40/55/85/120 · class 4: 50/70/110/160 · class 3: 70/100/150/200 · class 2: 100/150/
    200/250 · class 1: no warning.
 
@@ -36,7 +37,7 @@ from scipy import ndimage
 class SusceptibilityRule:
     slope_breaks_deg: tuple[float, ...] = (10.0, 20.0, 30.0, 40.0)
     landcover_points: dict[int, float] = field(
-        default_factory=lambda: {1: 0.0, 2: 0.5, 3: 0.0, 4: 0.5, 5: 0.0}
+        default_factory=lambda: {0: 0.0, 1: 0.0, 2: 0.5, 3: 0.0, 4: 0.5, 5: 0.0, 6: 0.5}
     )
     water_class: int = 5
     near_site_m: float = 500.0

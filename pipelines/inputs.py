@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,13 +15,25 @@ import shapely
 
 from backend.errors import InvalidInput
 
+BUILTIN_CLASSES = ("riskmap", "worldcover")
+DEFAULT_RULES = Path(__file__).with_name("rules_default.toml")
+NOTHING_NEW = (
+    "nothing new to compute: give rain (--rain FILE or --rain-stations FILE) or weather (--weather FILE)"
+)
+
 
 @dataclass(frozen=True)
 class RunInputs:
-    rain: Path
-    weather: Path
-    dem: Path
-    landcover: Path
+    """The files of a run; every one is optional, but a run needs new input for one hazard at least:
+    rain (``rain`` grid and/or ``rain_stations``) or weather (fire, and with rain the geohazard)."""
+
+    rain: Path | None = None  # gridded rain: NetCDF, GRIB, or a directory of hourly GeoTIFFs
+    weather: Path | None = None  # daily noon weather (CF NetCDF)
+    dem: Path | None = None  # DEM GeoTIFF, any CRS
+    landcover: Path | None = None  # land-cover GeoTIFF, any CRS
+    rain_stations: Path | None = None  # station table (CSV)
+    landcover_classes: str = "riskmap"  # class mapping: "riskmap", "worldcover" or a file
+    rules: Path | None = None  # a county rules file (TOML/YAML); None: the shipped default
 
     @classmethod
     def sample(cls, directory: Path, rain: Path | None = None, weather: Path | None = None) -> RunInputs:
@@ -33,8 +45,31 @@ class RunInputs:
             d / "landcover.tif",
         )
 
+    @staticmethod
+    def terrain(path: Path) -> tuple[Path, Path | None]:
+        """A terrain directory (dem.tif, and landcover.tif if there) or a DEM file: (dem, land cover)."""
+        path = Path(path)
+        if path.is_dir():
+            lc = path / "landcover.tif"
+            return path / "dem.tif", lc if lc.exists() else None
+        return path, None
+
+    def new_hazards(self) -> set[str]:
+        """The hazards this run computes from new input (the others are carried)."""
+        new = set()
+        if self.rain is not None or self.rain_stations is not None:
+            new.add("rain")
+        if self.weather is not None:
+            new.add("fire")
+            if "rain" in new:
+                new.add("geohazard")
+        return new
+
     def files(self) -> dict[str, Path]:
-        return {k: Path(v) for k, v in asdict(self).items()}
+        out = {k: Path(v) for k, v in asdict(self).items() if v is not None and k != "landcover_classes"}
+        if self.landcover_classes.lower() not in BUILTIN_CLASSES:
+            out["landcover_classes"] = Path(self.landcover_classes)
+        return out
 
 
 @dataclass(frozen=True)
@@ -43,8 +78,14 @@ class RunParams:
     ffmc0: float = 85.0
     dmc0: float = 6.0
     dc0: float = 15.0
-    rain_var: str = "rain"
+    rain_var: str | None = None  # None: found by standard_name or common name
+    accumulated: bool | None = None  # None: detected
     chunk: int = 256
+    stations_tz: str = "+08:00"  # zone of station times written without an offset
+    idw_power: float = 2.0
+    idw_radius_km: float = 20.0
+    idw_max_stations: int = 12
+    grid_crs: str | None = None  # None: the DEM's metric CRS, else the county's UTM zone
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -55,6 +96,9 @@ class Places:
     townships: gpd.GeoDataFrame  # id, code, name, geometry
     villages: gpd.GeoDataFrame  # id, township_id, population, elderly, geometry
     sites: gpd.GeoDataFrame  # geometry
+    flood_indicators: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["village_id", "hours", "prepare_mm", "move_mm"])
+    )
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -65,12 +109,22 @@ class Places:
         ):
             h.update(pd.util.hash_pandas_object(df[cols], index=False).values.tobytes() if cols else b"")
             h.update(b"".join(shapely.to_wkb(df.geometry.values, output_dimension=2)))
+        fi = self.flood_indicators[["village_id", "hours", "prepare_mm", "move_mm"]]
+        if len(fi):
+            fi = fi.sort_values(["village_id", "hours"])
+            h.update(pd.util.hash_pandas_object(fi, index=False).values.tobytes())
         return h.hexdigest()
 
 
-def inputs_checksum(inputs: RunInputs, params: RunParams, places: Places) -> str:
+def inputs_checksum(inputs: RunInputs, params: RunParams, places: Places, carried: dict | None = None) -> str:
+    """What identifies a run: its files' bytes, parameters, places, rules and the runs it carries from."""
     h = hashlib.sha256()
-    for name, path in sorted(inputs.files().items()):
+    files = inputs.files()
+    if inputs.rules is None:
+        files["rules"] = DEFAULT_RULES
+    ident = {"classes": inputs.landcover_classes, "carried": carried or {}}
+    h.update(json.dumps(ident, sort_keys=True).encode())
+    for name, path in sorted(files.items()):
         h.update(name.encode())
         if path.is_dir():
             for f in sorted(path.glob("*.tif")):

@@ -15,7 +15,7 @@ file never reaches the rules. Conventions for gridded weather input (CF NetCDF, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,7 @@ class Gridded:
     transform: Affine
     crs: str
     notes: list[str]
+    meta: dict = field(default_factory=dict)  # what was read and how (recorded in the run's params)
 
 
 def _open_netcdf(path: Path) -> xr.Dataset:
@@ -80,10 +81,11 @@ def _crs_of(ds: xr.Dataset, var: xr.DataArray, path: Path) -> str:
                     raise InvalidInput(f"{path}: grid mapping {gm!r} has an unreadable CRS") from exc
         if attrs.get("grid_mapping_name") == "latitude_longitude":
             return "EPSG:4326"
-    lat_units = str(ds["lat"].attrs.get("units", "")) if "lat" in ds.coords else ""
-    lon_units = str(ds["lon"].attrs.get("units", "")) if "lon" in ds.coords else ""
-    if lat_units.startswith("degree") and lon_units.startswith("degree"):
-        return "EPSG:4326"
+    for lat, lon in (("lat", "lon"), ("latitude", "longitude")):
+        lat_units = str(ds[lat].attrs.get("units", "")) if lat in ds.coords else ""
+        lon_units = str(ds[lon].attrs.get("units", "")) if lon in ds.coords else ""
+        if lat_units.startswith("degree") and lon_units.startswith("degree"):
+            return "EPSG:4326"
     raise InvalidInput(f"{path}: no CRS (add a CF grid_mapping variable, or lat/lon coordinates in degrees)")
 
 
@@ -202,7 +204,7 @@ def read_geotiff_stack(directory: Path) -> Gridded:
                 a = src.read(1, masked=True).astype(np.float32).filled(np.nan)
                 units = src.tags(1).get("units", "mm")
         except RasterioIOError as exc:
-            raise InvalidInput(f"{f}: unreadable GeoTIFF ({exc})") from exc
+            raise InvalidInput(f"{f}: unreadable GeoTIFF ({gdal_reason(exc)})") from exc
         a, _ = _to_mm(a, units, 1.0, f, "band 1")
         if (a < 0).any():
             raise InvalidInput(f"{f}: negative rain")
@@ -224,7 +226,18 @@ def read_raster(path: Path) -> tuple[np.ndarray, Affine, str, float | None]:
                 raise InvalidInput(f"{path}: raster has no CRS")
             return src.read(1), src.transform, src.crs.to_string(), src.nodata
     except RasterioIOError as exc:
-        raise InvalidInput(f"{path}: unreadable raster ({str(exc).splitlines()[0]})") from exc
+        raise InvalidInput(f"{path}: unreadable raster ({gdal_reason(exc)})") from exc
+
+
+def gdal_reason(exc: BaseException) -> str:
+    """The most specific message GDAL gave (rasterio wraps it in "Read failed. See previous …")."""
+    messages = []
+    while exc is not None and len(messages) < 10:
+        messages.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        exc = exc.__cause__ or exc.__context__
+    if messages[0].startswith("Read failed"):  # opened, then a block could not be read
+        return f"the pixel data is damaged or cut short: {messages[-1]}"
+    return messages[0]
 
 
 def write_level_cog(path: Path, levels: np.ndarray, transform: Affine, crs: str, name: str) -> None:

@@ -3,23 +3,27 @@ same inputs, a failed run's record).
 
 ``publish`` writes COG rasters and, in one transaction, the run row, its zones and its township
 statistics: the run becomes ``published`` only with the commit, and a failure leaves no partial
-data (no rows, no raster directory).
+data (no rows, no raster directory). A process killed mid-publication (SIGKILL) cannot clean up:
+its temporary raster directory (``.run-<pid>-…``) is removed by the next publication.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import sqlalchemy as sa
 
-from backend.errors import NotFound
+from backend.errors import InvalidInput, NotFound
 from pipelines import io
+from pipelines.carry import Carried
 from pipelines.compute import CODE_HAZARD, LAYERS, RunResult
 from pipelines.inputs import Places
 from pipelines.levels import HAZARDS
@@ -33,11 +37,73 @@ def load_places(conn) -> Places:
         "SELECT id, township_id, population, elderly, geom FROM village ORDER BY id", conn, geom_col="geom"
     )
     sites = gpd.read_postgis("SELECT id, geom FROM hazard_site ORDER BY id", conn, geom_col="geom")
+    indicators = pd.read_sql(
+        "SELECT village_id, hours, prepare_mm, move_mm FROM flood_indicator ORDER BY village_id, hours", conn
+    )
     return Places(
         towns.rename_geometry("geometry"),
         villages.rename_geometry("geometry"),
         sites.rename_geometry("geometry"),
+        indicators,
     )
+
+
+def latest_published(conn) -> dict | None:
+    row = conn.execute(
+        sa.text(
+            "SELECT id, params, valid_from, valid_to FROM risk_run WHERE status = 'published' "
+            "ORDER BY published_at DESC, id DESC LIMIT 1"
+        )
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def find_carried(conn, data_dir: Path, new: set[str]) -> dict[str, Carried]:
+    """For each hazard without new input, what to copy from the latest published run (if any)."""
+    last = latest_published(conn)
+    if last is None:
+        return {}
+    params = last["params"] or {}
+    meta = params.get("hazards", {})
+    directory = Path(data_dir) / "runs" / str(last["id"])
+    out = {}
+    for hazard in HAZARDS:
+        if hazard in new:
+            continue
+        h = meta.get(hazard, {})
+        if h.get("source") == "none":
+            continue
+        if not (directory / f"{hazard}.tif").exists():
+            raise InvalidInput(
+                f"{directory / f'{hazard}.tif'}: missing, so {hazard} cannot be carried from run "
+                f"{last['id']}; give new input for it"
+            )
+        flood_rows = None
+        if hazard == "rain":
+            flood_rows = pd.read_sql(
+                sa.text(
+                    "SELECT village_id, hours, prepare_mm, move_mm, max_rain_mm, prepare_at, move_at, level "
+                    "FROM village_flood_risk WHERE run_id = :r ORDER BY village_id, hours"
+                ),
+                conn,
+                params={"r": last["id"]},
+            )
+        carried_from = h.get("from_run", last["id"]) if h.get("source") == "carried" else last["id"]
+        out[hazard] = Carried(
+            hazard=hazard,
+            run_id=last["id"],
+            from_run=carried_from,
+            as_of=h.get("as_of") or params.get("started_at"),
+            valid_from=h.get("valid_from") or _iso(last["valid_from"]),
+            valid_to=h.get("valid_to") or _iso(last["valid_to"]),
+            directory=directory,
+            flood=flood_rows,
+        )
+    return out
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def find_published(conn, checksum: str) -> int | None:
@@ -94,13 +160,33 @@ EXPLAIN_RASTERS = (
 )
 
 
+def sweep_abandoned(runs_dir: Path) -> list[str]:
+    """Remove the temporary directories of publications whose process is gone (killed mid-run);
+    those of running processes, this one's included, are left alone."""
+    removed = []
+    for path in runs_dir.glob(".run-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)  # signal 0: is it alive?
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+        except PermissionError:  # alive, another user's
+            pass
+    return removed
+
+
 def publish(
     engine, result: RunResult, checksum: str, params: dict, data_dir: Path, fail_after_zones: bool = False
 ) -> int:
     """Write rasters and, in one transaction, the run, its zones and statistics."""
     runs_dir = Path(data_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=runs_dir))
+    sweep_abandoned(runs_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=runs_dir))
     final: Path | None = None
     try:
         files = write_rasters(result, tmp)
@@ -149,6 +235,7 @@ def publish(
                 ),
                 {"r": run_id},
             )
+            _insert_flood(conn, run_id, result.flood)
             stats = result.stats.assign(run_id=run_id).to_dict("records")
             conn.execute(
                 sa.text(
@@ -172,6 +259,39 @@ def publish(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _when(value):
+    if pd.isna(value):
+        return None
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts).to_pydatetime()
+
+
+def _insert_flood(conn, run_id: int, flood: pd.DataFrame | None) -> None:
+    if flood is None or flood.empty:
+        return
+    rows = [
+        {
+            "r": run_id,
+            "v": int(f.village_id),
+            "h": int(f.hours),
+            "p": None if pd.isna(f.prepare_mm) else float(f.prepare_mm),
+            "m": None if pd.isna(f.move_mm) else float(f.move_mm),
+            "x": float(f.max_rain_mm),
+            "pa": _when(f.prepare_at),
+            "ma": _when(f.move_at),
+            "l": int(f.level),
+        }
+        for f in flood.itertuples(index=False)
+    ]
+    conn.execute(
+        sa.text(
+            "INSERT INTO village_flood_risk (run_id, village_id, hours, prepare_mm, move_mm, max_rain_mm, "
+            "prepare_at, move_at, level) VALUES (:r, :v, :h, :p, :m, :x, :pa, :ma, :l)"
+        ),
+        rows,
+    )
 
 
 def record_failure(engine, checksum: str, params: dict, reason: str) -> int:

@@ -42,14 +42,24 @@ def level_shares(levels: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, id_col
 
 
 def exposed_people(
-    levels: np.ndarray, grid: Grid, villages: gpd.GeoDataFrame, zone_col: str, people_col: str = "population"
+    levels: np.ndarray,
+    grid: Grid,
+    villages: gpd.GeoDataFrame,
+    zone_col: str,
+    people_col: str = "population",
+    point_levels: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """People of the villages standing in cells of each level, summed per zone (levels 0..4)."""
-    pts = villages.to_crs(grid.crs)
-    cols, rows = ~grid.transform * (pts.geometry.x.values, pts.geometry.y.values)
-    r = np.clip(np.floor(rows).astype(int), 0, grid.height - 1)
-    c = np.clip(np.floor(cols).astype(int), 0, grid.width - 1)
-    lv = levels[r, c]
+    """People of the villages standing in cells of each level, summed per zone (levels 0..4).
+    ``point_levels`` (one per village) replaces the cell lookup where villages have their own level
+    (flash-flood indicators, :mod:`pipelines.flood`)."""
+    if point_levels is None:
+        pts = villages.to_crs(grid.crs)
+        cols, rows = ~grid.transform * (pts.geometry.x.values, pts.geometry.y.values)
+        r = np.clip(np.floor(rows).astype(int), 0, grid.height - 1)
+        c = np.clip(np.floor(cols).astype(int), 0, grid.width - 1)
+        lv = levels[r, c]
+    else:
+        lv = np.asarray(point_levels)
     df = pd.DataFrame(
         {zone_col: villages[zone_col].values, "level": lv, "people": villages[people_col].values}
     )

@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from backend.auth.service import Unauthorized, require, user_from_token
+from backend.auth.service import SIGN_IN_FIRST, Unauthorized, require, user_from_token
 from backend.http import get_session
 from backend.models import AppUser
 
@@ -19,7 +19,7 @@ def current_user(
     request: Request, token: str | None = Depends(oauth2), session: Session = Depends(get_session)
 ) -> AppUser:
     if not token:
-        raise Unauthorized("sign in first: POST /api/auth/token, then send Authorization: Bearer <token>")
+        raise Unauthorized(SIGN_IN_FIRST)
     return user_from_token(session, request.app.state.settings, token)
 
 

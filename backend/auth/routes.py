@@ -3,6 +3,7 @@ the users admins manage (/api/users)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -12,21 +13,65 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import SESSION_COOKIE, admin, current_user
-from backend.auth.service import add_user, authenticate, issue_token, update_user
-from backend.http import get_session
+from backend.auth.service import Unauthorized, add_user, authenticate, issue_token, update_user
+from backend.errors import TooManyRequests
+from backend.http import get_session, problems
 from backend.models import AppUser
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/api/auth/token", summary="Exchange username and password for a bearer token")
+def client_address(request: Request) -> str:
+    """The client's address (behind a reverse proxy: as uvicorn's --forwarded-allow-ips resolves it)."""
+    return request.client.host if request.client else "unknown"
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="seconds")
+    role: str
+    scope: str | None = Field(None, description="township code the user is limited to; none: the county")
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    scope: str | None = None
+
+
+class UserView(BaseModel):
+    username: str
+    role: str
+    active: bool
+    scope: str | None = None
+    created_at: datetime | None
+
+
+@router.post(
+    "/api/auth/token",
+    summary="Exchange username and password for a bearer token",
+    responses=problems(401, 403, 429),  # 403 disabled; 429: too many failed sign-ins for this name or address (Retry-After)
+)
 def token(
     request: Request,
     response: Response,
     form: OAuth2PasswordRequestForm = Depends(),
     session: Session = Depends(get_session),
-) -> dict:
-    user = authenticate(session, form.username, form.password)
+) -> Token:
+    guard = request.app.state.login_throttle
+    address = client_address(request)
+    wait = guard.retry_after(form.username, address)
+    if wait:
+        raise TooManyRequests(
+            f"too many failed sign-ins; try again in {wait} s (or ask an admin to check the account)", wait
+        )
+    try:
+        user = authenticate(session, form.username, form.password)
+    except Unauthorized:
+        guard.failure(form.username, address)
+        raise
+    guard.success(form.username)
     access, ttl = issue_token(request.app.state.settings, user)
     # the same token as an HttpOnly, SameSite=Strict cookie: pages the browser opens itself (the
     # printable sheet, CSV downloads) cannot send a bearer header; it is read for GET only
@@ -56,8 +101,8 @@ def logout(response: Response) -> Response:
     return response
 
 
-@router.get("/api/auth/me", summary="Who the token belongs to")
-def me(user: AppUser = Depends(current_user)) -> dict:
+@router.get("/api/auth/me", summary="Who the token belongs to", responses=problems(401))
+def me(user: AppUser = Depends(current_user)) -> Me:
     return {"username": user.username, "role": user.role, "scope": user.scope}
 
 
@@ -89,27 +134,31 @@ def user_view(u: AppUser) -> dict:
     }
 
 
-@router.get("/api/users", summary="Users (admins)")
-def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[dict]:
+@router.get("/api/users", summary="Users (admins)", responses=problems(401, 403))
+def list_users(_: AppUser = Depends(admin), session: Session = Depends(get_session)) -> list[UserView]:
     return [user_view(u) for u in session.scalars(select(AppUser).order_by(AppUser.username))]
 
 
-@router.post("/api/users", status_code=201, summary="Add a user (admins)")
+@router.post("/api/users", status_code=201, summary="Add a user (admins)", responses=problems(401, 403, 409))
 def create_user(
     body: NewUser, user: AppUser = Depends(admin), session: Session = Depends(get_session)
-) -> dict:
+) -> UserView:
     u = add_user(session, body.username, body.password, body.role, actor=user.username, scope=body.scope)
     session.commit()
     return user_view(u)
 
 
-@router.patch("/api/users/{username}", summary="Change a user's role, activity or password (admins)")
+@router.patch(
+    "/api/users/{username}",
+    summary="Change a user's role, activity or password (admins)",
+    responses=problems(401, 403, 404),
+)
 def change_user(
     body: UserChange,
     username: str = Path(max_length=64),
     user: AppUser = Depends(admin),
     session: Session = Depends(get_session),
-) -> dict:
+) -> UserView:
     u = update_user(session, username, body.model_dump(exclude_none=True), actor=user.username)
     session.commit()
     return user_view(u)

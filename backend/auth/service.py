@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from backend.models.people import USER_ROLES
 _hasher = PasswordHash.recommended()
 ALGORITHM = "HS256"
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
+SIGN_IN_FIRST = "sign in first: POST /api/auth/token, then send Authorization: Bearer <token>"
 
 
 class Unauthorized(RiskmapError):
@@ -113,13 +116,29 @@ def update_user(session: Session, username: str, changes: dict, actor: str) -> A
     return user
 
 
+_dummy_hash: list[str] = []
+
+
 def authenticate(session: Session, username: str, password: str) -> AppUser:
+    """The user whose password this is; :class:`Unauthorized` otherwise. An unknown name costs
+    the same hashing as a known one, so timing does not tell which names exist."""
     user = session.scalar(sa.select(AppUser).where(AppUser.username == username))
-    if user is None or not _hasher.verify(password, user.password_hash):
+    if user is None:
+        if not _dummy_hash:
+            _dummy_hash.append(_hasher.hash(secrets.token_urlsafe(16)))
+        _hasher.verify(password, _dummy_hash[0])
+        raise Unauthorized("wrong username or password")
+    if not _hasher.verify(password, user.password_hash):
         raise Unauthorized("wrong username or password")
     if not user.active:
         raise AccountDisabled("this account is disabled; ask an admin to enable it again")
     return user
+
+
+def password_stamp(user: AppUser) -> str:
+    """A short fingerprint of the user's password hash, carried in their tokens: a new password
+    ends every token issued before it (the hash itself never leaves the database)."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def issue_token(settings: Settings, user: AppUser, now: datetime | None = None) -> tuple[str, int]:
@@ -127,23 +146,36 @@ def issue_token(settings: Settings, user: AppUser, now: datetime | None = None) 
     ttl = settings.token_minutes * 60
     claims = {
         "sub": user.username,
-        "role": user.role,
+        "role": user.role,  # informative only: every request takes the role from the database
+        "pwd": password_stamp(user),
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl)).timestamp()),
     }
     return jwt.encode(claims, secret_key(settings), algorithm=ALGORITHM), ttl
 
 
-def user_from_token(session: Session, settings: Settings, token: str) -> AppUser:
+def token_claims(settings: Settings, token: str) -> dict:
+    """The claims of a token signed by this service and not expired (HMAC checked by PyJWT in
+    constant time); :class:`Unauthorized` otherwise. No database: cheap enough to run before a
+    request's body is read (:class:`backend.auth.deps.BearerGate`)."""
     try:
-        claims = jwt.decode(token, secret_key(settings), algorithms=[ALGORITHM])
+        return jwt.decode(token, secret_key(settings), algorithms=[ALGORITHM])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired; sign in again") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("invalid token") from exc
+
+
+def user_from_token(session: Session, settings: Settings, token: str) -> AppUser:
+    """The user a token stands for, as the database has them now: a user deleted or disabled
+    since the token was issued is refused, and a changed role applies at once (the role is read
+    from the database, not from the token); a changed password ends the token."""
+    claims = token_claims(settings, token)
     user = session.scalar(sa.select(AppUser).where(AppUser.username == claims.get("sub")))
     if user is None or not user.active:
         raise Unauthorized("unknown or disabled user")
+    if not hmac.compare_digest(str(claims.get("pwd", "")), password_stamp(user)):
+        raise Unauthorized("the password has changed since this token was issued; sign in again")
     return user
 
 

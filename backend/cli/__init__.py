@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from backend.cli import db, evac, pipeline, sample, serve, users, warn
+from backend.cli import county, db, evac, flood, imports, pipeline, sample, serve, users, warn
 
 app = typer.Typer(
     help="riskmap: county risk one-map, warnings and evacuation.",
@@ -25,6 +25,10 @@ app.add_typer(pipeline.app, name="pipeline")
 app.command("fwi")(pipeline.fwi)
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.add_typer(imports.app, name="import")
+app.add_typer(county.app, name="county")
+# village flash-flood indicators: one more kind of `riskmap import`
+imports.app.command("flood-indicators")(flood.flood_indicators)
 
 
 def main() -> None:  # pragma: no cover

@@ -8,13 +8,15 @@ import typer
 
 from backend.cli.common import clear_errors, err, out
 
+RUN_ID_MAX = 2**31 - 1  # a PostgreSQL integer, as backend.models.base.INT_MAX (not imported: startup)
+
 app = typer.Typer(help="Evacuation transfer plans.", no_args_is_help=True)
 
 
 @app.command("plan")
 @clear_errors
 def evac_plan(
-    run: int = typer.Option(..., "--run", help="a published run id"),
+    run: int = typer.Option(..., "--run", min=1, max=RUN_ID_MAX, help="a published run id"),
     options: Path = typer.Option(None, "--options", help="JSON file of plan options (policy, fleet …)"),
     out_dir: Path = typer.Option(None, "--out", help="where to write the exports (default data/plans/ID)"),
 ) -> None:
@@ -27,7 +29,7 @@ def evac_plan(
     from backend.db import get_engine
     from backend.errors import InvalidInput
     from backend.evacuation import exports
-    from backend.evacuation.plan import plan_evacuation
+    from backend.evacuation.plan import parse_options, plan_evacuation
     from backend.models.audit import audit
     from backend.progress import stage_progress
 
@@ -37,6 +39,10 @@ def evac_plan(
             raw = json.loads(options.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"{options}: not a readable JSON file ({exc})") from exc
+        try:
+            parse_options(raw)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{options}: {exc.detail}") from exc
     with Session(get_engine()) as session:
         with stage_progress(err) as progress, session.begin():
             result = plan_evacuation(session, run, raw, progress=progress)

@@ -27,6 +27,7 @@ from typing import Protocol
 import httpx
 
 from backend.config import Settings
+from backend.security.redact import mask_phone, redact_tokens
 
 log = logging.getLogger("riskmap.dispatch")
 
@@ -61,7 +62,8 @@ class LoggingSmsProvider:
     """Writes the SMS to the log instead of sending it: the default until a gateway is configured."""
 
     def send(self, phone: str, text: str, reference: str) -> None:
-        log.info("SMS to %s [%s]: %s", phone, reference, text)
+        # the log is no phone: the link's token and most of the number stay out of it
+        log.info("SMS to %s [%s]: %s", mask_phone(phone), reference, redact_tokens(text))
 
 
 class LoggingBroadcastProvider:
@@ -69,7 +71,7 @@ class LoggingBroadcastProvider:
     loudspeaker system (IP broadcast / TTS)."""
 
     def play(self, village_code: str, text: str, reference: str) -> None:
-        log.info("broadcast to village %s [%s]: %s", village_code, reference, text)
+        log.info("broadcast to village %s [%s]: %s", village_code, reference, redact_tokens(text))
 
 
 def load_provider(spec: str, default):
@@ -175,6 +177,12 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=`` + HMAC-SHA256 over ``timestamp.body`` (the receiver recomputes and compares)."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
+
+
+def verify_webhook_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does with ``X-Riskmap-Signature``: recompute and compare in constant time
+    (never ``==``: its early exit tells an attacker how many leading characters were right)."""
+    return hmac.compare_digest(webhook_signature(secret, timestamp, body), signature)
 
 
 def send_webhook(settings: Settings, secret: str, msg: Message, client: httpx.Client | None = None) -> None:

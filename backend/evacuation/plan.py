@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import shapely
@@ -21,22 +22,75 @@ METRIC = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True)
 
 
 def parse_options(raw: dict | None) -> core.Options:
-    """Options from JSON, with clear errors (negative fleets, unknown policies …)."""
-    raw = dict(raw or {})
-    try:
-        policy = {int(k): v for k, v in raw.pop("policy", {4: "all", 3: "vulnerable"}).items()}
-        for lv, rule in policy.items():
-            if lv not in (1, 2, 3, 4) or rule not in ("all", "vulnerable"):
-                raise InvalidInput(f"policy: level {lv} → {rule!r}; levels 1..4, rules 'all' or 'vulnerable'")
-        fleet = core.Fleet(**raw.pop("fleet", {}))
-        fleets = {code: core.Fleet(**f) for code, f in raw.pop("fleets", {}).items()}
-        opts = core.Options(policy=policy, fleet=fleet, fleets=fleets, **raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"options: {exc}") from exc
+    """Options from JSON, with clear errors: each fault named (an unknown option, a word where a number
+    belongs, a negative fleet, an unknown policy …), never a Python exception."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InvalidInput('options must be a JSON object, e.g. {"walk_km": 1.5, "fleet": {"buses": 12}}')
+    known = {f.name: f.type for f in fields(core.Options)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise InvalidInput(f"options: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    values = dict(raw)
+    policy = _policy(values.pop("policy", None))
+    fleet = _fleet("options.fleet", values.pop("fleet", {}))
+    fleets = values.pop("fleets", {})
+    if not isinstance(fleets, dict):
+        raise InvalidInput(
+            'options.fleets must map township codes to fleets, e.g. {"360799100000": {"buses": 4}}'
+        )
+    fleets = {str(code): _fleet(f"options.fleets.{code}", f) for code, f in fleets.items()}
+    numbers = {name: _number(f"options.{name}", v, whole=known[name] == "int") for name, v in values.items()}
+    opts = core.Options(policy=policy, fleet=fleet, fleets=fleets, **numbers)
     for name in ("slow_factor", "walk_km", "access_kmh", "max_access_m", "load_minutes"):
         if getattr(opts, name) < 0 or (name in ("slow_factor", "access_kmh") and getattr(opts, name) == 0):
             raise InvalidInput(f"options.{name} must be positive")
+    for name in ("site_level", "flood_level", "slow_level"):
+        if not 1 <= getattr(opts, name) <= 4:
+            raise InvalidInput(f"options.{name} must be a level 1..4; got {getattr(opts, name)}")
+    if not 1 <= opts.candidates <= MAX_CANDIDATES:
+        raise InvalidInput(f"options.candidates must be 1..{MAX_CANDIDATES}; got {opts.candidates}")
     return opts
+
+
+MAX_CANDIDATES = 10_000
+
+
+def _number(name: str, value, whole: bool) -> float | int:
+    """A finite JSON number (a whole one where ``whole``), or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a {'whole ' if whole else ''}number; got {value!r}")
+    if whole and value != int(value):
+        raise InvalidInput(f"{name} must be a whole number; got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def _policy(raw) -> dict[int, str]:
+    if raw is None:
+        return {4: "all", 3: "vulnerable"}
+    if not isinstance(raw, dict):
+        raise InvalidInput('options.policy must map levels to rules, e.g. {"4": "all", "3": "vulnerable"}')
+    policy = {}
+    for lv, rule in raw.items():
+        level = int(lv) if str(lv).strip().isdigit() else None
+        if level not in (1, 2, 3, 4) or rule not in ("all", "vulnerable"):
+            raise InvalidInput(f"policy: level {lv} → {rule!r}; levels 1..4, rules 'all' or 'vulnerable'")
+        policy[level] = rule
+    return policy
+
+
+def _fleet(name: str, raw) -> core.Fleet:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f'{name} must be an object like {{"buses": 10, "seats": 45}}; got {raw!r}')
+    unknown = sorted(set(raw) - {"buses", "seats"})
+    if unknown:
+        raise InvalidInput(f"{name}: unknown field(s) {', '.join(unknown)}; a fleet has buses and seats")
+    fleet = {k: _number(f"{name}.{k}", v, whole=True) for k, v in raw.items()}
+    try:
+        return core.Fleet(**fleet)
+    except ValueError as exc:  # buses < 0 or seats ≤ 0
+        raise InvalidInput(f"{name}: {exc}") from exc
 
 
 def options_json(opts: core.Options) -> dict:

@@ -4,31 +4,35 @@ numbers for operators)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from backend.auth.deps import operator, page_user
-from backend.auth.service import has_role
+from backend.auth.deps import current_user, operator, page_user
+from backend.auth.privacy import sees_phones
 from backend.evacuation import core, exports
 from backend.evacuation.plan import options_json, plan_evacuation
-from backend.http import get_session
+from backend.http import get_session, id_path, id_query, problems
 from backend.models import AppUser
 from backend.models.audit import audit
+from backend.models.base import INT_MAX
+from backend.security.asgi import csp_allowing_style
 
 router = APIRouter(prefix="/api/evacuation", tags=["evacuation"])
 
 
 class PlanRequest(BaseModel):
-    run_id: int = Field(ge=1)
+    run_id: int = Field(ge=1, le=INT_MAX)
     options: dict = Field(default_factory=dict, description="policy, fleet, fleets, walk_km, …")
 
 
-@router.post("/plans", status_code=201, summary="Plan an evacuation transfer for a run (operators)")
+@router.post(
+    "/plans",
+    status_code=201,
+    summary="Plan an evacuation transfer for a run (operators)",
+    responses=problems(401, 403, 404),
+)
 def create_plan(
     body: PlanRequest, user: AppUser = Depends(operator), session: Session = Depends(get_session)
 ) -> dict:
@@ -53,20 +57,25 @@ def default_options() -> dict:
 
 @router.get("/plans", summary="Plans, newest first (optionally of one run)")
 def list_plans(
-    run: int | None = Query(None, ge=1),
+    run: int | None = id_query("only the plans of this run"),
     limit: int = Query(20, ge=1, le=200),
     session: Session = Depends(get_session),
 ) -> list[dict]:
     return exports.list_plans(session, run, limit)
 
 
-@router.get("/plans/{plan_id}.geojson", summary="Routes of a plan as GeoJSON")
-def plan_geojson(plan_id: int, session: Session = Depends(get_session)) -> dict:
+@router.get("/plans/{plan_id:int}.geojson", summary="Routes of a plan as GeoJSON", responses=problems(404))
+def plan_geojson(plan_id: int = id_path("plan id"), session: Session = Depends(get_session)) -> dict:
     return exports.plan_geojson(session, plan_id)
 
 
-@router.get("/plans/{plan_id}.csv", summary="Assignments of a plan as CSV", response_class=Response)
-def plan_csv(plan_id: int, session: Session = Depends(get_session)):
+@router.get(
+    "/plans/{plan_id:int}.csv",
+    summary="Assignments of a plan as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **problems(404)},
+)
+def plan_csv(plan_id: int = id_path("plan id"), session: Session = Depends(get_session)):
     return Response(
         exports.plan_csv(session, plan_id),
         media_type="text/csv; charset=utf-8",
@@ -75,33 +84,43 @@ def plan_csv(plan_id: int, session: Session = Depends(get_session)):
 
 
 @router.get(
-    "/plans/{plan_id}/sheet",
+    "/plans/{plan_id:int}/sheet",
     summary="Printable per-township transfer sheet (HTML, A4)",
     response_class=HTMLResponse,
+    responses=problems(401, 404),
 )
 def plan_sheet(
-    plan_id: int,
+    plan_id: int = id_path("plan id"),
     township: str | None = Query(None, pattern=r"^\d{12}$"),
     user: AppUser = Depends(page_user),
     session: Session = Depends(get_session),
 ):
-    html = exports.plan_sheet(session, plan_id, township, with_phones=has_role(user, "operator"))
+    # the responsible persons' phone numbers for operators and admins only (backend.auth.privacy)
+    html = exports.plan_sheet(session, plan_id, township, with_phones=sees_phones(user))
     # a self-contained page (printed, saved): nothing runs in it, its one stylesheet allowed by hash
-    digest = base64.b64encode(hashlib.sha256(exports.SHEET_CSS.encode()).digest()).decode()
-    csp = f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; frame-ancestors 'self'"
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
+    return HTMLResponse(
+        html,
+        headers={"Content-Security-Policy": csp_allowing_style(exports.SHEET_CSS), "Cache-Control": "no-store"},
+    )
 
 
 @router.get(
-    "/plans/{plan_id}/changes",
+    "/plans/{plan_id:int}/changes",
     summary="What changed against an earlier plan (default: the previous plan of the same run)",
+    responses=problems(404),
 )
 def plan_changes(
-    plan_id: int, against: int | None = Query(None, ge=1), session: Session = Depends(get_session)
+    plan_id: int = id_path("plan id"),
+    against: int | None = id_query("the earlier plan"),
+    session: Session = Depends(get_session),
 ) -> dict:
     return exports.plan_changes(session, plan_id, against)
 
 
-@router.get("/plans/{plan_id}", summary="A plan: totals, assignments and the unserved by village")
-def get_plan(plan_id: int = Path(ge=1), session: Session = Depends(get_session)) -> dict:
+@router.get(
+    "/plans/{plan_id:int}",
+    summary="A plan: totals, assignments and the unserved by village",
+    responses=problems(404),
+)
+def get_plan(plan_id: int = id_path("plan id"), session: Session = Depends(get_session)) -> dict:
     return exports.plan_json(session, plan_id)

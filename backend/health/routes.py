@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from backend.http import problem
+from backend.http import problem, problems
 
 router = APIRouter(tags=["health"])
 
 
+class Alive(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    postgis: str
+    schema_revision: str | None = Field(alias="schema")
+
+
 @router.get("/healthz", summary="The process is alive")
-async def healthz() -> dict:
+async def healthz() -> Alive:
     return {"status": "ok"}
 
 
 @router.get(
     "/readyz",
     summary="The service can reach its database",
-    responses={503: {"description": "database unreachable (problem+json)"}},
+    responses=problems(503),
 )
-def readyz(request: Request):
+def readyz(request: Request) -> Ready:
     try:
         with request.app.state.engine.connect() as conn:
             postgis = conn.execute(sa.text("SELECT postgis_lib_version()")).scalar()

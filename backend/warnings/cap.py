@@ -7,6 +7,7 @@ Update and Cancel messages reference the messages they replace.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
@@ -72,6 +73,15 @@ class CapAlert:
     extra_params: dict[str, str] = field(default_factory=dict)
 
 
+#: characters XML 1.0 cannot carry (C0 controls but tab, newline, return; lone surrogates; U+FFFE/F)
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Text as XML can hold it: characters XML 1.0 forbids are dropped (a message always parses)."""
+    return NOT_XML.sub("", str(value))
+
+
 def cap_time(t: datetime) -> str:
     """CAP dateTime: seconds precision with an explicit offset (Beijing time, +08:00)."""
     if t.tzinfo is None:
@@ -109,7 +119,7 @@ def build_cap(alert: CapAlert) -> bytes:
     def sub(parent, tag, text=None):
         el = ET.SubElement(parent, f"{{{CAP_NS}}}{tag}")
         if text is not None:
-            el.text = str(text)
+            el.text = xml_text(text)
         return el
 
     root = ET.Element(f"{{{CAP_NS}}}alert")

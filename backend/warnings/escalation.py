@@ -28,7 +28,7 @@ MARK_OVERDUE = sa.text(
     FROM warning w
     WHERE w.id = d.warning_id AND w.status = 'issued' AND w.expires > :now
       AND d.channel <> 'broadcast' AND d.acked_at IS NULL AND d.resent_at IS NULL
-      AND w.issued_at + make_interval(mins => (CAST(:deadlines AS int[]))[w.level]) <= :now
+      AND w.issued_at + make_interval(secs => 60 * (CAST(:deadlines AS float8[]))[w.level]) <= :now
     RETURNING d.id, d.warning_id, d.channel, d.status, d.recipient_id
     """
 )
@@ -40,7 +40,7 @@ ESCALATE = sa.text(
     WHERE w.id = d.warning_id AND w.status = 'issued' AND w.expires > :now
       AND d.channel <> 'broadcast' AND d.acked_at IS NULL AND d.resent_at IS NOT NULL
       AND d.escalated_at IS NULL
-      AND w.issued_at + 2 * make_interval(mins => (CAST(:deadlines AS int[]))[w.level]) <= :now
+      AND w.issued_at + 2 * make_interval(secs => 60 * (CAST(:deadlines AS float8[]))[w.level]) <= :now
     RETURNING d.id
     """
 )

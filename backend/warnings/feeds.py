@@ -94,7 +94,7 @@ def atom_feed(session: Session, settings: Settings, now: datetime, base_url: str
     def sub(parent, tag, text=None, **attrs):
         el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
         if text is not None:
-            el.text = text
+            el.text = cap.xml_text(text)
         return el
 
     entries = feed_entries(session, now)

@@ -1,4 +1,5 @@
-"""The warning jobs: send one outbox message; chase unacknowledged deliveries every minute.
+"""The warning jobs: send one outbox message; chase unacknowledged deliveries every minute
+(``RISKMAP_CHASE_EVERY_S``).
 
 They register on the dispatch queue (:data:`backend.dispatch.queue.tasks`) when this module is
 imported; the worker entry point (:mod:`backend.worker`) imports it.
@@ -14,12 +15,14 @@ the same idempotency key both times.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from backend.dispatch.channels import PermanentFailure, TemporaryFailure
-from backend.dispatch.queue import Backoff, Runtime, backoff_s, runtime, tasks
+from backend.dispatch.queue import Backoff, Runtime, backoff_s, every, runtime, tasks
 from backend.warnings.acks import ack_token, deadline_min
 from backend.warnings.escalation import chase_overdue
 from backend.warnings.messages import compose
@@ -121,25 +124,43 @@ def deliver(rt: Runtime, outbox_id: int, now: datetime | None = None) -> str:
         exhausted = row.attempts + 1 >= rt.settings.dispatch_max_attempts
         final = "failed" if permanent else ("dead" if exhausted else None)
         wait = backoff_s(rt.settings, row.attempts + 1)
-        with rt.sessionmaker() as session:
-            session.execute(
-                FAIL,
-                {
-                    "id": outbox_id,
-                    "error": str(exc)[:1000],
-                    "next": None if final else datetime.fromtimestamp(now.timestamp() + wait, UTC),
-                    "final_status": final,
-                },
-            )
-            session.commit()
+        params = {
+            "id": outbox_id,
+            "error": str(exc)[:1000],
+            "next": None if final else datetime.fromtimestamp(now.timestamp() + wait, UTC),
+            "final_status": final,
+        }
+        record(rt, FAIL, params)
         log.warning("outbox %s (%s via %s) failed: %s", outbox_id, row.kind, msg.channel, exc)
         if final:
             return final
         raise
-    with rt.sessionmaker() as session:
-        session.execute(SUCCEED, {"id": outbox_id, "now": rt.clock()})
-        session.commit()
+    record(rt, SUCCEED, {"id": outbox_id, "now": rt.clock()})
     return "sent"
+
+
+#: how long a send that has gone out keeps trying to record that it did, the database being away
+RECORD_FOR_S = 60.0
+
+
+def record(rt: Runtime, statement, params: dict) -> None:
+    """Write the outcome of a send. The message has already left: a database that is away for a
+    while is waited for here, rather than the job failing and the message going out again (with
+    the same idempotency key) when the job is retried."""
+    give_up = time.monotonic() + RECORD_FOR_S
+    pause = 0.2
+    while True:
+        try:
+            with rt.sessionmaker() as session:
+                session.execute(statement, params)
+                session.commit()
+            return
+        except OperationalError as exc:
+            if time.monotonic() + pause > give_up:
+                raise
+            log.warning("outbox %s: recording the send waits for the database: %s", params["id"], exc.orig)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 @tasks.task(name=SEND_TASK, queue=SEND_QUEUE, retry=Backoff())
@@ -147,7 +168,7 @@ def send_message(outbox_id: int) -> str:
     return deliver(runtime(), outbox_id)
 
 
-@tasks.periodic(cron="* * * * *")
+@every(lambda settings: settings.chase_every_s)  # every minute by default
 @tasks.task(name="chase", queue="chase", queueing_lock="chase")
 def chase(timestamp: int) -> dict:
     rt = runtime()

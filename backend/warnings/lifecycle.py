@@ -84,6 +84,22 @@ def check_texts(headline: str, description: str | None, instruction: str | None)
     for name, value in (("description", description), ("instruction", instruction)):
         if value is not None and len(value) > 4000:
             raise InvalidInput(f"{name} is longer than 4,000 characters")
+    # the texts go out as e-mail subjects, SMS and CAP XML: the headline one line, no control characters
+    for name, value, allowed in (
+        ("headline", headline, ""),
+        ("description", description, "\t\n\r"),
+        ("instruction", instruction, "\t\n\r"),
+    ):
+        bad = next((i for i, c in enumerate(value or "") if is_control(c) and c not in allowed), None)
+        if bad is not None:
+            what = (
+                "a line break" if value[bad] in "\n\r" else f"a control character (U+{ord(value[bad]):04X})"
+            )
+            raise InvalidInput(f"{name} contains {what} at character {bad + 1}; remove it")
+
+
+def is_control(c: str) -> bool:
+    return c < " " or "\x7f" <= c <= "\x9f"
 
 
 def create_draft(

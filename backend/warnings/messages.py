@@ -47,7 +47,7 @@ def warning_data(settings: Settings, w: dict) -> dict:
 
 
 def compose(
-    settings: Settings, kind: str, payload: dict, w: dict, token: str | None, deadline_min: int | None
+    settings: Settings, kind: str, payload: dict, w: dict, token: str | None, deadline_min: float | None
 ) -> Message:
     """The message for one outbox row. ``w`` is the warning as a dict (see ``dispatch.tasks``)."""
     channel, address = payload["channel"], payload["address"]

@@ -4,6 +4,7 @@ templates (:mod:`backend.warnings.texts`)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models import AppUser, RiskRun, Township, TownshipRisk, Warning, WarningTownship
+from backend.runs.service import township_flood_villages
 from backend.warnings.lifecycle import DraftInput, create_draft
 from backend.warnings.texts import default_description
 from pipelines.levels import HAZARDS, LEVELS
@@ -52,6 +54,7 @@ def propose_from_run(
         )
         .order_by(TownshipRisk.level.desc(), Township.code, TownshipRisk.hazard)
     ).all()
+    flood_villages = township_flood_villages(session, run_id)
     created, skipped = [], []
     for tr, town in rows:
         if (town.id, tr.hazard) in taken:
@@ -65,6 +68,8 @@ def propose_from_run(
             f"据风险研判（第{run.id}次计算），{town.name}约{share:.0%}的面积达{LEVELS[tr.level].zh}色及以上，"
             f"涉及人口约{exposed:,}人。"
         )
+        if tr.hazard == "rain" and flood_villages.get(town.code):
+            detail += flood_sentence(flood_villages[town.code], now)
         w = create_draft(
             session,
             settings,
@@ -82,3 +87,25 @@ def propose_from_run(
         )
         created.append(w)
     return {"created": created, "skipped": skipped}
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+STAGE_ZH = {"move": "立即转移", "prepare": "准备转移"}
+
+
+def flood_sentence(villages: list[dict], now: datetime, limit: int = 10) -> str:
+    """The villages reaching their flash-flood indicators (山洪灾害预警指标), most urgent first, in
+    Beijing time: "山洪灾害预警指标：甲村预计10月26日14时达立即转移指标（3小时雨量80毫米）；…"
+    ("已于" for a time already past)."""
+    parts = []
+    for v in villages[:limit]:
+        stage = "move" if v["move"] else "prepare"
+        s = v[stage]
+        at = s["at"].astimezone(BEIJING)
+        when = "已于" if s["at"] <= now else "预计"
+        parts.append(
+            f"{v['name']}{when}{at.month}月{at.day}日{at.hour}时达{STAGE_ZH[stage]}指标"
+            f"（{s['hours']}小时雨量{s['mm']:g}毫米）"
+        )
+    more = f"等{len(villages)}个村" if len(villages) > limit else ""
+    return f"山洪灾害预警指标：{'；'.join(parts)}{more}。"

@@ -4,19 +4,21 @@ for issued messages, operators for drafts), deliveries (signed-in users), CAP 1.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import current_user, operator, optional_user, page_user
+from backend.auth.privacy import contacts_for
 from backend.auth.service import Unauthorized, has_role, require
 from backend.errors import InvalidInput
-from backend.http import get_session
+from backend.http import get_session, id_path, id_query, problems
 from backend.i18n import LANG_COOKIE, pick_language
 from backend.models import AppUser
+from backend.models.base import INT_MAX
 from backend.warnings import feeds, proposals, reading
 from backend.warnings import lifecycle as svc
 from backend.warnings.acks import deliveries_report
@@ -33,22 +35,26 @@ def clock(request: Request) -> datetime:
     return request.app.state.clock()
 
 
+#: 12-digit administrative codes of townships (at least one)
+TownshipCodes = list[Annotated[str, Field(pattern=r"^\d{12}$")]]
+
+
 class DraftBody(BaseModel):
     hazard: Hazard
     level: int = Field(ge=1, le=4, description="1 blue, 2 yellow, 3 orange, 4 red")
-    township_codes: list[str] = Field(min_length=1, max_length=500)
+    township_codes: TownshipCodes = Field(min_length=1, max_length=500)
     headline: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
     instruction: str | None = Field(None, max_length=4000)
     onset: AwareDatetime | None = None
     expires: AwareDatetime | None = None
-    run_id: int | None = Field(None, ge=1)
+    run_id: int | None = Field(None, ge=1, le=INT_MAX)
 
 
 class EditBody(BaseModel):
     hazard: Hazard | None = None
     level: int | None = Field(None, ge=1, le=4)
-    township_codes: list[str] | None = Field(None, min_length=1, max_length=500)
+    township_codes: TownshipCodes | None = Field(None, min_length=1, max_length=500)
     headline: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
     instruction: str | None = Field(None, max_length=4000)
@@ -58,7 +64,7 @@ class EditBody(BaseModel):
 
 class UpdateBody(BaseModel):
     level: int | None = Field(None, ge=1, le=4)
-    township_codes: list[str] | None = Field(None, min_length=1, max_length=500)
+    township_codes: TownshipCodes | None = Field(None, min_length=1, max_length=500)
     headline: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
     instruction: str | None = Field(None, max_length=4000)
@@ -83,7 +89,7 @@ def base_url(request: Request) -> str:
     return str(request.base_url)
 
 
-@router.get("", summary="Warnings, newest first; drafts only for operators")
+@router.get("", summary="Warnings, newest first; drafts only for operators", responses=problems(401, 403))
 def list_warnings(
     request: Request,
     status: Literal["draft", "issued", "updated", "cancelled", "expired"] | None = None,
@@ -107,7 +113,12 @@ def require_operator(user: AppUser | None) -> None:
     require(user, "operator")
 
 
-@router.get("/feed.atom", summary="Atom feed of active alerts, each linking its CAP 1.2 message")
+@router.get(
+    "/feed.atom",
+    summary="Atom feed of active alerts, each linking its CAP 1.2 message",
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}}},
+)
 def feed(request: Request, session: Session = Depends(get_session)) -> Response:
     body = feeds.atom_feed(session, request.app.state.settings, clock(request), base_url(request))
     return Response(
@@ -115,10 +126,15 @@ def feed(request: Request, session: Session = Depends(get_session)) -> Response:
     )
 
 
-@router.post("", status_code=201, summary="Draft a warning, or propose drafts from a run (?from_run=ID)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Draft a warning, or propose drafts from a run (?from_run=ID)",
+    responses=problems(401, 403, 404, 409),
+)
 def create(
     request: Request,
-    from_run: int | None = Query(None, ge=1, description="propose one draft per township and hazard"),
+    from_run: int | None = id_query("propose one draft per township and hazard"),
     min_level: str = Query("yellow", description="lowest level proposed: 1–4 or blue/yellow/orange/red"),
     body: DraftBody | None = Body(None),
     user: AppUser = Depends(operator),
@@ -144,10 +160,10 @@ def readable(session: Session, warning_id: int, user: AppUser | None):
     return w
 
 
-WarningId = Path(ge=1)
+WarningId = id_path("warning id")
 
 
-@router.get("/{warning_id}", summary="One warning")
+@router.get("/{warning_id:int}", summary="One warning", responses=problems(401, 403, 404))
 def get_one(
     request: Request,
     warning_id: int = WarningId,
@@ -160,7 +176,7 @@ def get_one(
     return out
 
 
-@router.patch("/{warning_id}", summary="Edit a draft (operators)")
+@router.patch("/{warning_id:int}", summary="Edit a draft (operators)", responses=problems(401, 403, 404, 409))
 def edit(
     request: Request,
     body: EditBody,
@@ -177,7 +193,12 @@ def edit(
     return reading.views(session, [w], now)[0]
 
 
-@router.delete("/{warning_id}", status_code=204, summary="Discard a draft (operators)")
+@router.delete(
+    "/{warning_id:int}",
+    status_code=204,
+    summary="Discard a draft (operators)",
+    responses=problems(401, 403, 404, 409),
+)
 def discard(
     warning_id: int = WarningId, user: AppUser = Depends(operator), session: Session = Depends(get_session)
 ):
@@ -187,7 +208,9 @@ def discard(
 
 
 @router.post(
-    "/{warning_id}/issue", summary="Issue a draft: deliveries and messages queued at once (operators)"
+    "/{warning_id:int}/issue",
+    summary="Issue a draft: deliveries and messages queued at once (operators)",
+    responses=problems(401, 403, 404, 409),
 )
 def issue(
     request: Request,
@@ -201,7 +224,12 @@ def issue(
     return {"warning": reading.views(session, [w], now)[0], "dissemination": counts}
 
 
-@router.post("/{warning_id}/update", status_code=201, summary="Send an Update replacing an issued warning")
+@router.post(
+    "/{warning_id:int}/update",
+    status_code=201,
+    summary="Send an Update replacing an issued warning",
+    responses=problems(401, 403, 404, 409),
+)
 def update(
     request: Request,
     body: UpdateBody,
@@ -216,7 +244,12 @@ def update(
     return {"warning": reading.views(session, [w], now)[0], "dissemination": counts}
 
 
-@router.post("/{warning_id}/cancel", status_code=201, summary="Cancel an issued warning (a Cancel message)")
+@router.post(
+    "/{warning_id:int}/cancel",
+    status_code=201,
+    summary="Cancel an issued warning (a Cancel message)",
+    responses=problems(401, 403, 404, 409),
+)
 def cancel(
     request: Request,
     body: CancelBody | None = Body(None),
@@ -233,10 +266,10 @@ def cancel(
 
 
 @router.get(
-    "/{warning_id}/cap",
+    "/{warning_id:int}/cap",
     summary="The message as OASIS CAP 1.2",
     response_class=Response,
-    responses={200: {"content": {"application/cap+xml": {}}}},
+    responses={200: {"content": {"application/cap+xml": {}}}, **problems(401, 403, 404)},
 )
 def cap_xml(
     request: Request,
@@ -249,7 +282,11 @@ def cap_xml(
     return Response(body, media_type="application/cap+xml; charset=utf-8")
 
 
-@router.get("/{warning_id}/deliveries", summary="Who was reached, acknowledged, is overdue or escalated")
+@router.get(
+    "/{warning_id:int}/deliveries",
+    summary="Who was reached, acknowledged, is overdue or escalated",
+    responses=problems(401, 404),
+)
 def deliveries(
     request: Request,
     warning_id: int = WarningId,
@@ -257,14 +294,16 @@ def deliveries(
     session: Session = Depends(get_session),
 ) -> dict:
     w = reading.get_warning(session, warning_id)
-    return deliveries_report(session, request.app.state.settings, w, clock(request))
+    report = deliveries_report(session, request.app.state.settings, w, clock(request))
+    report["persons"] = [contacts_for(user, p) for p in report["persons"]]  # phones: operators only
+    return report
 
 
 @router.get(
-    "/{warning_id}/deliveries.csv",
+    "/{warning_id:int}/deliveries.csv",
     summary="The 叫应 ledger as CSV (UTF-8 with BOM; the silent first; phones for operators)",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 404)},
 )
 def deliveries_csv(
     request: Request,
@@ -274,9 +313,7 @@ def deliveries_csv(
 ) -> Response:
     w = reading.get_warning(session, warning_id)
     report = deliveries_report(session, request.app.state.settings, w, clock(request))
-    persons = report["persons"]
-    if not has_role(user, "operator"):  # viewers see the picture, not the people's phones
-        persons = [p | {"phone": None} for p in persons]
+    persons = [contacts_for(user, p) for p in report["persons"]]  # phones: operators only
     lang = pick_language(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE), "zh")
     return Response(
         ledger_csv(persons, lang),

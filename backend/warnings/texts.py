@@ -147,5 +147,5 @@ def default_description(hazard: str, level: int, township_names: list[str], deta
     return text + detail
 
 
-def ack_request_zh(deadline_min: int) -> str:
-    return f"请在{deadline_min}分钟内点击链接确认收到（叫应）"
+def ack_request_zh(deadline_min: float) -> str:
+    return f"请在{deadline_min:g}分钟内点击链接确认收到（叫应）"

@@ -7,6 +7,7 @@ import { ApiError, api } from './api.js';
 import { lang, t } from './i18n.js';
 import { store } from './store.js';
 import { esc } from './widgets.js';
+import { beijing, floodSection } from './flood.js';
 
 const $ = (id) => document.getElementById(id);
 const fmt = (n, d = 0) => (n === null || n === undefined ? '—'
@@ -133,6 +134,7 @@ export async function openTownship(code) {
     <p>${t('dominant')}: <b>${tw.dominant_hazard ? t('hazards')[tw.dominant_hazard] : t('none')}</b> · ${t('population')} ${fmt(tw.population)}</p>
     <h3>${t('everyHazard')}</h3><ul class="hazard-levels">${hazards}</ul>
     <h3>${t('exposed')}</h3><table class="exposed">${exposed}</table>
+    ${floodSection(tw, beijing, esc)}
     <h3>${t('villagesByLevel')}</h3><div id="tp-villages" class="muted">${t('loading')}</div>
     <h3>${t('warnings')}</h3><p>${warnings ? `${warnings}` : t('noWarnings')}</p>
     <h3>${t('safeShelters')}</h3><div id="tp-shelters" class="muted">${t('loading')}</div>`;

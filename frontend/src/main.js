@@ -1,5 +1,6 @@
 // The risk one-map page: a MapLibre map of our own tiles, a run selector, legend, layer toggles,
 // a county summary and a township panel. Everything is fetched from this origin.
+import './csp.js'; // computed styles without inline style attributes (the page's CSP)
 import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
 import { ApiError, getJSON } from './api.js';
 import { LEVEL_COLOURS, lang, setLang, t } from './i18n.js';
@@ -15,6 +16,7 @@ import { startSearch } from './search.js';
 import { startLedger } from './ledger.js';
 import { startAdmin } from './admin.js';
 import { startWorkspace } from './workspace.js';
+import { beijing, hazardSources } from './flood.js';
 
 const state = Object.assign(store.state, {
   runs: [], runId: null, risk: null, relief: null, map: null, popup: null,
@@ -26,13 +28,6 @@ window.riskmap = state; // for operators' consoles and the browser tests
 
 const $ = (id) => document.getElementById(id);
 const fmt = (n) => Number(n || 0).toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-US');
-
-function beijing(iso) {
-  const d = new Date(iso);
-  return d.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-  });
-}
 
 function showMessage(text) {
   const m = $('message');
@@ -67,7 +62,7 @@ function renderSummary() {
 
 function renderAsOf() {
   const run = state.runs.find((r) => r.id === state.runId);
-  $('asof').textContent = run ? t('asOf')(beijing(run.valid_from), beijing(run.valid_to), run.id) : '';
+  $('asof').textContent = run ? t('asOf')(beijing(run.valid_from), beijing(run.valid_to), run.id) + hazardSources(run, beijing) : '';
 }
 
 function renderRunSelect() {

@@ -62,7 +62,7 @@ function signOut() {
 }
 
 function badge(w) {
-  return `<span class="badge" style="--c:${LEVEL_COLOURS[w.level]}">${esc(t('levelShort')[w.level])}</span>`;
+  return `<span class="badge" data-css-c="${LEVEL_COLOURS[w.level]}">${esc(t('levelShort')[w.level])}</span>`;
 }
 
 function places(w) { return w.townships.map((tw) => esc(tw.name)).join('、'); }
@@ -70,7 +70,7 @@ function places(w) { return w.townships.map((tw) => esc(tw.name)).join('、'); }
 function bar(label, n, total, cls) {
   const pct = total ? Math.round((100 * n) / total) : 0;
   return `<div class="ackrow ${cls}"><span>${label}</span><span class="num">${n}/${total}</span>
-    <span class="bar"><span style="width:${pct}%"></span></span></div>`;
+    <span class="bar"><span data-css-w="${pct}"></span></span></div>`;
 }
 
 function progress(w) {

@@ -19,9 +19,9 @@ def open_page(browser, url, width=1366, height=768):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url)
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=60_000)
     page.wait_for_function(
-        "window.riskmap.map.loaded() && window.riskmap.map.areTilesLoaded()", timeout=60_000
+        "() => window.riskmap.map.loaded() && window.riskmap.map.areTilesLoaded()", timeout=60_000
     )
     page.wait_for_timeout(500)
     return page, errors, requests
@@ -86,7 +86,7 @@ def test_clicking_a_township_opens_its_panel(server, browser, published):
     assert page.locator("#tp-name").inner_text() == target["name"]
     assert panel.get_attribute("data-level") == "4"
     assert "红色 Ⅰ级" in panel.inner_text()
-    page.wait_for_function("!document.querySelector('#tp-shelters').classList.contains('muted')")
+    page.wait_for_function("() => !document.querySelector('#tp-shelters').classList.contains('muted')")
     assert errors == []
     page.close()
 
@@ -126,13 +126,13 @@ def test_clear_messages_when_no_run_exists_or_the_api_is_unreachable(server, bro
         "**/api/runs*", lambda route: route.fulfill(status=200, content_type="application/json", body="[]")
     )
     page.goto(server + "/")
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=60_000)
     assert "尚无已发布的风险运算" in page.locator("#message").inner_text()
     page.close()
 
     page = browser.new_page()
     page.route("**/api/runs*", lambda route: route.abort())
     page.goto(server + "/")
-    page.wait_for_function("document.body.dataset.mapReady === 'error'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === 'error'", timeout=60_000)
     assert "无法连接服务" in page.locator("#message").inner_text()
     page.close()

@@ -28,7 +28,7 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: d.accept())
     page.goto(server)
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=60_000)
     assert page.locator("#active-warnings").inner_text().strip() == "无生效预警"
     assert page.locator("#operator-tools").is_hidden()
 
@@ -36,7 +36,7 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
     page.fill("#login-pass", "wrong password")
     page.click("#login-form button[type=submit]")
     # the server's message, in the page's language (Chinese): issue #18
-    page.wait_for_function("document.getElementById('warn-status').textContent.includes('用户名或密码错误')")
+    page.wait_for_function("() => document.getElementById('warn-status').textContent.includes('用户名或密码错误')")
     page.fill("#login-pass", "correct horse")
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#operator-tools", state="visible")
@@ -70,7 +70,8 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
         assert httpx.post(f"{server}/api/ack/{token}").status_code == 200
     # the bars follow without a reload (the panel polls)
     page.wait_for_function(
-        f"document.querySelector('.progress[data-warning=\"{warning_id}\"]')?.dataset.acknowledged === '3'",
+        f"() => document.querySelector('.progress[data-warning=\"{warning_id}\"]')"
+        "?.dataset.acknowledged === '3'",
         timeout=15_000,
     )
     width = page.locator(".progress .acknowledged .bar > span").first.evaluate("e => e.style.width")
@@ -100,5 +101,7 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
     phone.screenshot(path=str(ARTIFACTS / "ack-page.png"))
 
     page.locator("#active-warnings button[data-act=cancel]").first.click()
-    page.wait_for_function("document.getElementById('active-warnings').textContent.includes('无生效预警')")
+    page.wait_for_function(
+        "() => document.getElementById('active-warnings').textContent.includes('无生效预警')"
+    )
     assert errors == []

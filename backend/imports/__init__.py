@@ -1,0 +1,1 @@
+"""Import a county's own data (CLI `riskmap import`, HTTP `POST /api/import/{kind}`): see kinds.py."""
