@@ -51,7 +51,8 @@ class UserView(BaseModel):
 @router.post(
     "/api/auth/token",
     summary="Exchange username and password for a bearer token",
-    responses=problems(401, 403, 429),  # 403 disabled; 429: too many failed sign-ins for this name or address (Retry-After)
+    # 403: the account is disabled; 429: too many failed sign-ins for this name or address (Retry-After)
+    responses=problems(401, 403, 429),
 )
 def token(
     request: Request,

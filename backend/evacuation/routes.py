@@ -4,12 +4,12 @@ numbers for operators)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from backend.auth.deps import current_user, operator, page_user
+from backend.auth.deps import operator, page_user
 from backend.auth.privacy import sees_phones
 from backend.evacuation import core, exports
 from backend.evacuation.plan import options_json, plan_evacuation
@@ -100,7 +100,10 @@ def plan_sheet(
     # a self-contained page (printed, saved): nothing runs in it, its one stylesheet allowed by hash
     return HTMLResponse(
         html,
-        headers={"Content-Security-Policy": csp_allowing_style(exports.SHEET_CSS), "Cache-Control": "no-store"},
+        headers={
+            "Content-Security-Policy": csp_allowing_style(exports.SHEET_CSS),
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -18,7 +18,6 @@ from pydantic import BaseModel
 from backend.errors import NotFound, RiskmapError, TooManyRequests
 from backend.http import problems
 from backend.i18n import beijing_time
-from backend.warnings.cap import BEIJING
 from pipelines.levels import LEVELS
 
 router = APIRouter(tags=["acks"])

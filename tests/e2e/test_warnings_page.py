@@ -36,7 +36,9 @@ def test_an_operator_issues_a_warning_and_sees_acknowledgements_arrive(
     page.fill("#login-pass", "wrong password")
     page.click("#login-form button[type=submit]")
     # the server's message, in the page's language (Chinese): issue #18
-    page.wait_for_function("() => document.getElementById('warn-status').textContent.includes('用户名或密码错误')")
+    page.wait_for_function(
+        "() => document.getElementById('warn-status').textContent.includes('用户名或密码错误')"
+    )
     page.fill("#login-pass", "correct horse")
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#operator-tools", state="visible")
