@@ -4,8 +4,9 @@ depots …) is a :class:`backend.imports.spec.Kind` in a module of its own, adde
 
 from __future__ import annotations
 
+from backend.imports.areas import COUNTY, TOWNSHIPS
 from backend.imports.people import RECIPIENTS
-from backend.imports.places import COUNTY, HAZARD_SITES, SHELTERS, TOWNSHIPS, VILLAGES
+from backend.imports.places import HAZARD_SITES, SHELTERS, VILLAGES
 from backend.imports.roads import ROADS
 from backend.imports.spec import ImportUsageError, Kind
 

@@ -1,9 +1,10 @@
-"""Import kinds of places: the county boundary, townships, villages, shelters and hazard sites.
+"""Import kinds of places: villages, shelters and hazard sites (the county and its townships are
+in ``areas.py``).
 
 Each is a declarative :class:`Kind` (fields with their Chinese and English headers) plus the
-hooks its table needs: township references and the township a place lies in (SQL), townships that
-overlap or leave gaps (SQL), values derived the way the sample county derives them (a shelter's
-capacity from its area, a township's population from its villages).
+hooks its table needs: township and village references, the township a place lies in and the
+county it must lie inside (SQL), values derived the way the sample county derives them (a
+shelter's capacity from its area, a township's population from its villages).
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from backend.imports.spec import Batch, Field, Kind
 from backend.models.places import HAZARD_SITE_KINDS, SHELTER_CLASSES, SHELTER_STATUSES
 from backend.sql import query
 
-#: overlaps and gaps between townships smaller than this are digitising slivers, not faults (1 ha)
-SLIVER_M2 = 10_000.0
 #: persons per m² of usable area when a shelter gives its area but no capacity (Sphere: 3.5 m²
 #: covered space per person; GB 21734-2008 asks at least 1.5 m² — the stricter figure is used)
 M2_PER_PERSON = 3.5
@@ -41,116 +40,6 @@ VILLAGE_REFS = (
     Field("village", "ref", "村", "village (name or code)", example="南垅村"),
 )
 POINT_STAGE = {"located": "boolean"}
-
-
-def _min_m2(conn) -> dict:
-    return {"min_m2": SLIVER_M2}
-
-
-# ---- county -----------------------------------------------------------------------------------
-
-COUNTY = Kind(
-    name="county",
-    zh="县界",
-    en="county boundary",
-    table="county",
-    key="code",
-    geometry="polygon",
-    columns=("code", "name", "population"),
-    fields=(
-        Field(
-            "code",
-            "code12",
-            "县代码",
-            "county code",
-            required=True,
-            pad_from=(6,),
-            aliases=("县代码", "县区划代码", "县(区)代码"),
-            example="360799",
-            help="6-digit county code (padded to 12) or the 12-digit form",
-        ),
-        Field(
-            "name",
-            "text",
-            "县名称",
-            "name",
-            required=True,
-            aliases=("县名", "县名称", "县(区)", "县(区)名称"),
-            example="云岭县",
-        ),
-        Field("population", "count", "人口", "population", example=600000),
-    ),
-    help="the county's boundary; points and townships are checked against it",
-)
-
-
-# ---- townships --------------------------------------------------------------------------------
-
-
-def _check_townships(conn, batch: Batch) -> None:
-    filled = conn.execute(query("import_township_population")).all()
-    if filled:
-        batch.note(f"{len(filled)} township(s) without population: the sum of their villages used")
-    for i, j, code, name, other_code, other_name, m2, lon, lat in conn.execute(
-        query("import_township_overlaps"), _min_m2(conn)
-    ):
-        where = f"{m2 / 1e4:,.1f} ha around {lon:.5f}, {lat:.5f}"
-        if i is not None:
-            batch.error(i, "geometry", f"{name} ({code})", f"overlaps {other_name} ({other_code}) by {where}")
-        if j is not None:
-            batch.error(j, "geometry", f"{other_name} ({other_code})", f"overlaps {name} ({code}) by {where}")
-    for m2, lon, lat in conn.execute(query("import_township_gaps"), _min_m2(conn)):
-        batch.error(
-            None,
-            "geometry",
-            f"{lon:.5f}, {lat:.5f}",
-            f"the townships leave a gap of {m2 / 1e4:,.1f} ha around {lon:.5f}, {lat:.5f}",
-        )
-    for i, m2 in conn.execute(query("import_township_beyond_county"), _min_m2(conn)):
-        batch.error(i, "geometry", f"{m2 / 1e4:,.1f} ha", "reaches beyond the county boundary")
-
-
-TOWNSHIPS = Kind(
-    name="townships",
-    zh="乡镇（街道）",
-    en="townships",
-    table="township",
-    key="code",
-    geometry="polygon",
-    columns=("code", "name", "population"),
-    fields=(
-        Field(
-            "code",
-            "code12",
-            "乡镇代码",
-            "township code",
-            required=True,
-            pad_from=(9,),
-            aliases=("乡镇代码", "乡镇编码", "乡镇区划代码", "乡镇(街道)代码"),
-            example="360799100000",
-            help="12-digit code (统计用区划代码); 9 digits are padded with 000",
-        ),
-        Field(
-            "name",
-            "text",
-            "乡镇名称",
-            "name",
-            required=True,
-            aliases=("乡镇", "乡镇名称", "乡镇(街道)", "乡镇街道", "乡镇(街道)名称", "township"),
-            example="石岐镇",
-        ),
-        Field(
-            "population",
-            "count",
-            "人口",
-            "population",
-            example=182519,
-            help="without it: the sum over the township's villages",
-        ),
-    ),
-    check=_check_townships,
-    help="township boundaries; they must not overlap nor leave gaps",
-)
 
 
 # ---- villages ---------------------------------------------------------------------------------

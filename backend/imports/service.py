@@ -145,8 +145,7 @@ def run_import(
     batch = rows.build(kind, source, options)
     with connect_or_explain(engine) as conn:
         loading.bulk_settings(conn)
-        if kind.geometry:
-            batch.area = county_area(conn)
+        batch.area_of = lambda: county_area(conn)
         if kind.prepare:
             kind.prepare(batch)
         _fill_keys(batch)

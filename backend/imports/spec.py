@@ -193,8 +193,9 @@ class Batch:
         self.notes: list[str] = list(source.notes)
         self.extras: dict[str, Any] = {}
         self.crs: str | None = None
-        #: the county area as a shapely geometry in EPSG:4326 (None: nothing loaded yet)
-        self.area = None
+        #: () → the county area as a shapely geometry in EPSG:4326 (None: nothing loaded yet)
+        self.area_of = lambda: None
+        self._area: list = []
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -224,11 +225,12 @@ class Batch:
     def file_errors(self) -> list[Problem]:
         return [p for p in self.errors if p.row is None]
 
-    def valid_mask(self) -> np.ndarray:
-        mask = np.ones(len(self), dtype=bool)
-        bad = list(self.rejected)
-        mask[bad] = False
-        return mask
+    @property
+    def area(self):
+        """The county (its boundary, else its townships), looked up once when first asked for."""
+        if not self._area:
+            self._area.append(self.area_of())
+        return self._area[0]
 
     def take(self, rows: list[int], geometry: list | None = None, suffix: list[str] | None = None) -> None:
         """Keep, repeat or drop rows: new row k is old row ``rows[k]`` (with ``geometry[k]`` and

@@ -27,7 +27,7 @@ def run_summary(run: RiskRun) -> dict:
     }
     if run.status == "failed":
         out["error"] = run.error
-    if run.params:
+    if run.status == "published":
         out["hazards"] = hazard_sources(run)
     if run.summary:
         km2 = run.summary.get("cell_km2", 0.01)

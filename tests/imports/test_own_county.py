@@ -142,3 +142,23 @@ def test_a_run_on_the_imported_county_equals_the_run_on_the_sample(
         theirs = c.execute(sa.text(sql), {"run": published.run_id}).all()
     assert len(ours) == 19 * 4
     assert ours == theirs  # every township's level per hazard, and its exposed people per level
+
+
+def test_the_same_villages_from_other_formats_change_nothing(own_county, tmp_path):
+    """A GBK shapefile with its .cpg in EPSG:4547, and a CSV of surveyed X (northing) / Y (easting
+    with the zone-38 prefix) without any --crs: the same villages, to the centimetre."""
+    from backend.imports.service import run_import
+    from backend.imports.spec import Options
+    from tests.imports import formats
+
+    s = own_county.files.sample
+    shp = run_import(
+        own_county.engine, "villages", formats.villages_shp(s, tmp_path), Options(dry_run=True), "t"
+    )
+    assert shp.crs == "EPSG:4547" and "GBK (its .cpg)" in " ".join(shp.notes)
+    assert shp.changes["unchanged"] == 300, shp.to_json()["errors"][:3]
+    xy = run_import(
+        own_county.engine, "villages", formats.villages_xy_csv(s, tmp_path), Options(dry_run=True), "t"
+    )
+    assert xy.crs == "EPSG:4526" and "swapped" in " ".join(xy.notes)
+    assert xy.changes["unchanged"] == 300  # elderly and households, absent from the file, kept
