@@ -137,12 +137,21 @@ def runtime() -> Runtime:
     return _runtime or configure(get_settings())
 
 
-@lru_cache
-def queue_app(dsn: str) -> procrastinate.App:
-    """The worker's App (asynchronous connector), with every job registered on :data:`tasks`."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
-    app.add_tasks_from(tasks, namespace=NAMESPACE)
-    return app
+_queue_apps: dict[str, procrastinate.App] = {}
+
+
+def queue_app(dsn: str, timeout_s: float = 10.0) -> procrastinate.App:
+    """The worker's App (asynchronous connector), with every job registered on :data:`tasks`;
+    one per database and process (the first call's ``timeout_s`` stands: the jobs can be added
+    to one App only). ``timeout_s`` bounds its waits for a connection (the pool timeout): a
+    worker whose database went away stops within it and is started again, instead of hanging in
+    its shutdown while the pool's reconnection attempts back off."""
+    if dsn not in _queue_apps:
+        connector = procrastinate.PsycopgConnector(conninfo=dsn, timeout=timeout_s)
+        app = procrastinate.App(connector=connector)
+        app.add_tasks_from(tasks, namespace=NAMESPACE)
+        _queue_apps[dsn] = app
+    return _queue_apps[dsn]
 
 
 @lru_cache
@@ -215,7 +224,7 @@ def run_worker(
     if not wait:
         if _runtime is None or _runtime.settings is not settings:
             configure(settings)
-        app = queue_app(libpq_dsn(settings.database_url))
+        app = queue_app(libpq_dsn(settings.database_url), settings.pool_timeout_s)
         schedule(app, settings)
         try:
             app.run_worker(
@@ -250,7 +259,7 @@ async def run_worker_async(
     silently stops sending."""
     if _runtime is None or _runtime.settings is not settings:
         configure(settings)
-    app = queue_app(libpq_dsn(settings.database_url))
+    app = queue_app(libpq_dsn(settings.database_url), settings.pool_timeout_s)
     schedule(app, settings)
     pause = 1.0
     try:
