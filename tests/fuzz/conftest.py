@@ -45,7 +45,16 @@ def fuzz_world(published, data_dir, engine):
     from backend.models import AppUser
     from backend.warnings.acks import ack_token
 
-    settings = get_settings().model_copy(update={"data_dir": data_dir, "public_url": "http://testserver"})
+    settings = get_settings().model_copy(
+        update={
+            "data_dir": data_dir,
+            "public_url": "http://testserver",
+            # one request at a time: a small pool leaves the shared PostgreSQL its connections
+            "pool_size": 2,
+            "max_overflow": 1,
+            "ack_pool_size": 1,
+        }
+    )
     tokens = {}
     with Session(engine) as s, s.begin():
         for role in ("viewer", "operator", "admin"):
