@@ -146,7 +146,9 @@ async function start() {
     ]);
     state.runs = runs.filter((r) => r.status === 'published');
     state.relief = relief;
-    state.runId = state.runs[0]?.id ?? null;
+    // ?run=ID opens that run (a link to share); the latest published otherwise
+    const wanted = Number(new URLSearchParams(location.search).get('run'));
+    state.runId = state.runs.find((r) => r.id === wanted)?.id ?? state.runs[0]?.id ?? null;
     renderRunSelect();
     if (!state.runId) showMessage(t('noRun'));
     await selectRun(state.runId);

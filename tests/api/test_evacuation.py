@@ -205,7 +205,7 @@ def test_tokens(client, users):
     ok = client.post("/api/auth/token", data={"username": users["admin"], "password": "correct horse"}).json()
     assert ok["token_type"] == "bearer" and ok["expires_in"] == 3600
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {ok['access_token']}"}).json()
-    assert me == {"username": users["admin"], "role": "admin"}
+    assert me == {"username": users["admin"], "role": "admin", "scope": None}
 
 
 def test_cli_user_add_and_evac_plan(published, tmp_path, database_url):

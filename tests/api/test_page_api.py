@@ -228,6 +228,8 @@ def test_the_ledger_as_csv_puts_the_silent_first(warn):
     assert all(len(row[acked]) == 16 for row in body if row[state] == "已叫应")  # 2026-12-01 20:30
     w.client.cookies.clear()  # the sign-in cookie opens it too (a download link); without: 401
     assert w.client.get(f"/api/warnings/{d['id']}/deliveries.csv").status_code == 401
+    with w.engine.begin() as c:  # leave no active warning behind (the tiles' tests count them)
+        c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
 
 
 def test_the_sheet_opens_with_the_sign_in_cookie_for_get_only(published, users, data_dir):

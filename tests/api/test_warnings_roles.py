@@ -75,7 +75,7 @@ def test_admins_manage_users_and_recipients_and_a_retired_recipient_receives_not
     r = w.client.patch("/api/users/duty-2", json={"active": False}, headers=adm)
     assert r.status_code == 200 and r.json()["active"] is False
     bad = w.client.post("/api/auth/token", data={"username": "duty-2", "password": "long enough pw"})
-    assert bad.status_code == 401
+    assert bad.status_code == 403 and "disabled" in bad.json()["detail"]  # told so (issue #18)
 
     code = township_codes(w.engine, 1)[0]
     village = scalar(

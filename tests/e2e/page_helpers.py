@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import uvicorn
@@ -22,6 +23,10 @@ CSP = (
     "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+#: a test server holds few database connections (the machine's PostgreSQL is shared)
+SMALL_POOLS = {"pool_size": 2, "max_overflow": 4, "ack_pool_size": 1}
 
 
 class StrictCsp:
@@ -67,7 +72,7 @@ def start_server(settings, clock=None):
 def csp_server(published, loaded, data_dir, users):
     from backend.config import Settings
 
-    srv, thread, url = start_server(Settings(data_dir=data_dir, dem_path=loaded / "dem.tif"))
+    srv, thread, url = start_server(Settings(data_dir=data_dir, dem_path=loaded / "dem.tif", **SMALL_POOLS))
     yield url
     srv.should_exit = True
     thread.join(timeout=10)
@@ -109,11 +114,11 @@ class Page:
                 raise AssertionError(f"timed out waiting for {expression}")
             self.page.wait_for_timeout(100)
 
-    def open(self, path: str = "/"):
+    def open(self, path: str = "/", run: int | None = None):
+        """Open the page (in English with ?lang=en), on ``run`` (?run=ID) or the latest run."""
+        query = {**({"lang": "en"} if self.lang == "en" else {}), **({"run": run} if run else {})}
         sep = "&" if "?" in path else "?"
-        self.page.goto(
-            f"{self.server}{path}{sep}lang={self.lang}" if self.lang == "en" else f"{self.server}{path}"
-        )
+        self.page.goto(f"{self.server}{path}{sep}{urlencode(query)}" if query else f"{self.server}{path}")
         self.wait("document.body.dataset.mapReady === '1'", timeout=60)
         self.wait("window.riskmap.map.loaded()", timeout=60)
         return self

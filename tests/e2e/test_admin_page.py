@@ -16,11 +16,11 @@ csp_server = page_helpers.csp_server
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
 def test_an_admin_manages_users_people_and_reads_the_audit_log(
-    csp_server, browser, users, engine, size, lang
+    csp_server, browser, users, engine, size, lang, published
 ):
     with engine.connect() as c:
         town = c.execute(sa.text("SELECT code FROM township ORDER BY code LIMIT 1 OFFSET 3")).scalar()
-    p = Page(browser, csp_server, size, lang).open()
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     p.sign_in(users["admin"])
     page.click("#open-admin")
@@ -81,7 +81,7 @@ def test_an_admin_manages_users_people_and_reads_the_audit_log(
     assert raw.startswith(b"\xef\xbb\xbf") and phone.encode() in raw
     p.close()
     # the disabled user is told so, in the page's language
-    q = Page(browser, csp_server, size, lang).open()
+    q = Page(browser, csp_server, size, lang).open(run=published.run_id)
     if size == "phone":
         q.open_panel()
     q.page.fill("#login-user", name)

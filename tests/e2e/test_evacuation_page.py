@@ -22,7 +22,10 @@ def before(csp_server, users, published):
     )
     h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
     r = httpx.post(
-        f"{csp_server}/api/evacuation/plans", json={"run_id": published.run_id}, headers=h, timeout=120
+        f"{csp_server}/api/evacuation/plans",
+        json={"run_id": published.run_id},
+        headers=h,
+        timeout=120,
     )
     return r.json()
 
@@ -33,9 +36,9 @@ CHANGES = {"desktop": ("3", "all", "4", "30"), "phone": ("3", "none", "6", "40")
 
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
-def test_plan_an_evacuation_from_the_page(csp_server, browser, users, before, size, lang):
+def test_plan_an_evacuation_from_the_page(csp_server, browser, users, before, size, lang, published):
     level, rule, buses, seats = CHANGES[size]
-    p = Page(browser, csp_server, size, lang).open()
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     p.sign_in(users["operator"])
     page.wait_for_selector("#evac-form")

@@ -23,8 +23,8 @@ def click_outside_the_county(p: Page):
 
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
-def test_one_language_at_a_time(csp_server, browser, users, size, lang):
-    p = Page(browser, csp_server, size, lang).open()
+def test_one_language_at_a_time(csp_server, browser, users, size, lang, published):
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     zh = lang == "zh"
     # a server error, in the page's language

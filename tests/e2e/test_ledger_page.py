@@ -29,7 +29,7 @@ def ledger_server(published, loaded, data_dir, users, engine):
         c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
         codes = list(c.execute(sa.text("SELECT code FROM township ORDER BY code LIMIT 2")).scalars())
     clock = Clock()
-    settings = Settings(data_dir=data_dir, dem_path=loaded / "dem.tif")
+    settings = Settings(data_dir=data_dir, dem_path=loaded / "dem.tif", **page_helpers.SMALL_POOLS)
     srv, thread, url = page_helpers.start_server(settings, clock)
     tok = httpx.post(f"{url}/api/auth/token", data={"username": users["operator"], "password": PASSWORD})
     h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
@@ -59,12 +59,16 @@ def ledger_server(published, loaded, data_dir, users, engine):
     yield url, wid
     srv.should_exit = True
     thread.join(timeout=10)
+    with engine.begin() as c:  # leave no active warning behind for the other page tests
+        c.execute(sa.text("TRUNCATE outbox, delivery, warning_township, warning CASCADE"))
 
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
-def test_the_ledger_lists_the_silent_first_with_phones(ledger_server, browser, users, size, lang, tmp_path):
+def test_the_ledger_lists_the_silent_first_with_phones(
+    ledger_server, browser, users, size, lang, tmp_path, published
+):
     url, wid = ledger_server
-    p = Page(browser, url, size, lang).open()
+    p = Page(browser, url, size, lang).open(run=published.run_id)
     page = p.page
     p.sign_in(users["operator"])
     page.click("#open-ledger")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
 def test_map_furniture_and_a_legend_that_follows_the_layers(csp_server, browser, published, size, lang):
-    p = Page(browser, csp_server, size, lang).open()
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     zh = lang == "zh"
     assert page.locator(".rm-north").is_visible() and page.locator(".maplibregl-ctrl-scale").is_visible()
@@ -80,7 +80,7 @@ def test_map_furniture_and_a_legend_that_follows_the_layers(csp_server, browser,
     p.close()
 
 
-def test_first_load_of_the_page(csp_server, browser):
+def test_first_load_of_the_page(csp_server, browser, published):
     """Requests, bytes and time until the map is idle on the sample county (numbers written to
     test-artifacts/first-load.json for the report)."""
     p = Page(browser, csp_server, "desktop", "zh")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
-def test_find_a_place_and_fly_there(csp_server, browser, engine, size, lang):
+def test_find_a_place_and_fly_there(csp_server, browser, engine, size, lang, published):
     from backend.places.search import pinyin_keys
 
     with engine.connect() as c:
@@ -25,7 +25,7 @@ def test_find_a_place_and_fly_there(csp_server, browser, engine, size, lang):
         village, vlon, vlat = c.execute(
             sa.text("SELECT name, ST_X(geom), ST_Y(geom) FROM village ORDER BY code LIMIT 1")
         ).one()
-    p = Page(browser, csp_server, size, lang).open()
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     box = page.locator("rm-search input")
     assert box.is_visible()

@@ -30,8 +30,9 @@ def red_point(engine, run_id):
 
 @pytest.mark.parametrize(("size", "lang"), COMBOS)
 def test_clicking_a_red_place_says_why(csp_server, browser, engine, published, size, lang):
-    lon, lat = red_point(engine, published.run_id)
-    p = Page(browser, csp_server, size, lang).open()
+    run_id = published.run_id  # the session's sample run (other tests publish runs of their own)
+    lon, lat = red_point(engine, run_id)
+    p = Page(browser, csp_server, size, lang).open(run=published.run_id)
     page = p.page
     page.evaluate("([lon, lat]) => window.riskmap.map.jumpTo({center: [lon, lat], zoom: 12})", [lon, lat])
     p.idle()
@@ -51,7 +52,7 @@ def test_clicking_a_red_place_says_why(csp_server, browser, engine, published, s
     answer = page.evaluate("window.riskmap.point")
     api = httpx.get(
         f"{csp_server}/api/point",
-        params={"lon": answer["lon"], "lat": answer["lat"], "run": published.run_id},
+        params={"lon": answer["lon"], "lat": answer["lat"], "run": run_id},
     ).json()
     assert api["hazards"] == answer["hazards"]
     rain = pop.locator('[data-hazard="rain"]')
@@ -72,7 +73,7 @@ def test_clicking_a_red_place_says_why(csp_server, browser, engine, published, s
     page.wait_for_selector("#tp-villages .village-level")
     page.wait_for_selector("#tp-shelters .safe-free b[data-free]")
     shelters = httpx.get(
-        f"{csp_server}/api/shelters", params={"township": answer["township"]["code"], "run": published.run_id}
+        f"{csp_server}/api/shelters", params={"township": answer["township"]["code"], "run": run_id}
     ).json()
     safe_free = sum(
         f["properties"]["free"]
@@ -84,7 +85,7 @@ def test_clicking_a_red_place_says_why(csp_server, browser, engine, published, s
     listed = page.locator("#tp-shelters .shelter-list .name").all_inner_texts()
     assert not set(unsafe) & set(listed)
     villages = httpx.get(
-        f"{csp_server}/api/townships/{answer['township']['code']}/villages", params={"run": published.run_id}
+        f"{csp_server}/api/townships/{answer['township']['code']}/villages", params={"run": run_id}
     ).json()
     shown = {
         int(x)
