@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from backend.audit import service
 from backend.auth.deps import admin, page_user
 from backend.auth.service import require
-from backend.http import get_session
+from backend.http import get_session, problems
 from backend.i18n import LANG_COOKIE, pick_language
 from backend.models import AppUser
 
@@ -29,7 +29,11 @@ class Filters:
         self.who, self.what, self.since, self.until = who, what, since, until
 
 
-@router.get("/api/audit", summary="Audit log, newest first (admins): filter by who, what, since, until")
+@router.get(
+    "/api/audit",
+    summary="Audit log, newest first (admins): filter by who, what, since, until",
+    responses=problems(401, 403),
+)
 def audit_log(
     f: Filters = Depends(),
     limit: int = Query(200, ge=1, le=1000),
@@ -45,7 +49,7 @@ def audit_log(
     "/api/audit.csv",
     summary="Audit log as CSV (admins; UTF-8 with BOM)",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, **problems(401, 403)},
 )
 def audit_log_csv(
     request: Request,

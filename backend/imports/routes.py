@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from backend.auth.deps import admin, operator
-from backend.http import get_session, problem
+from backend.http import get_session, problem, problems
 from backend.imports import headers, service
 from backend.imports.kinds import KINDS, kind_of
 from backend.imports.spec import ImportUsageError, Options, parse_mapping
@@ -47,7 +47,11 @@ def _save(upload: UploadFile, directory: FilePath) -> FilePath:
     return target
 
 
-@router.get("/api/import/kinds", summary="What can be imported: kinds and their fields (admins)")
+@router.get(
+    "/api/import/kinds",
+    summary="What can be imported: kinds and their fields (admins)",
+    responses=problems(401, 403),
+)
 def list_kinds(_: AppUser = Depends(admin)) -> list[dict]:
     return [
         {
@@ -66,7 +70,11 @@ def list_kinds(_: AppUser = Depends(admin)) -> list[dict]:
     ]
 
 
-@router.get("/api/import/templates/{name}", summary="A template to fill in: KIND.xlsx or KIND.csv (admins)")
+@router.get(
+    "/api/import/templates/{name}",
+    summary="A template to fill in: KIND.xlsx or KIND.csv (admins)",
+    responses=problems(401, 403, 404),
+)
 def template(name: str = Path(pattern=r"^[a-z-]+\.(xlsx|csv)$"), _: AppUser = Depends(admin)):
     kind, _, ext = name.rpartition(".")
     kind_of(kind)
@@ -86,12 +94,20 @@ def template(name: str = Path(pattern=r"^[a-z-]+\.(xlsx|csv)$"), _: AppUser = De
     )
 
 
-@router.get("/api/import/summary", summary="What of the county is loaded and what is missing (operators)")
+@router.get(
+    "/api/import/summary",
+    summary="What of the county is loaded and what is missing (operators)",
+    responses=problems(401, 403),
+)
 def summary(_: AppUser = Depends(operator), session: Session = Depends(get_session)) -> dict:
     return county_summary(session.connection())
 
 
-@router.post("/api/import/{kind}", summary="Import a file of KIND (admins); the report says what was found")
+@router.post(
+    "/api/import/{kind}",
+    summary="Import a file of KIND (admins); the report says what was found",
+    responses=problems(400, 401, 403, 404, 413, 422),
+)
 def import_file(
     request: Request,
     kind: str = Path(description="county, townships, villages, shelters, hazard-sites, recipients, roads …"),
