@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 def _sign_in(page, server, name):
     page.goto(server)
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=60_000)
     page.fill("#login-user", name)
     page.fill("#login-pass", "correct horse")
     page.click("#login-form button[type=submit]")
@@ -63,6 +63,6 @@ def test_an_admin_uploads_a_file_and_reads_the_report(server, browser, users, tm
     assert "将新增 1" in page.locator("#import-report").inner_text()  # a dry run: nothing written
 
     page.click("#lang-toggle")
-    page.wait_for_function("document.querySelector('#data-section h2').textContent === 'Data'")
+    page.wait_for_function("() => document.querySelector('#data-section h2').textContent === 'Data'")
     assert not errors, errors
     page.close()

@@ -76,13 +76,13 @@ def test_the_page_against_the_same_server(served, browser, users, red):
         lambda r: None if r.url.startswith((served.url, "data:", "blob:")) else foreign.append(r.url),
     )
     page.goto(served.url)
-    page.wait_for_function("document.body.dataset.mapReady === '1'", timeout=60_000)
+    page.wait_for_function("() => document.body.dataset.mapReady === '1'", timeout=60_000)
     page.wait_for_function(
-        "window.riskmap.map.loaded() && window.riskmap.map.areTilesLoaded()", timeout=60_000
+        "() => window.riskmap.map.loaded() && window.riskmap.map.areTilesLoaded()", timeout=60_000
     )
     headline = httpx.get(f"{served.url}/api/warnings/{red.id}").json()["headline"]
     page.wait_for_function(
-        f"document.getElementById('active-warnings').textContent.includes({headline!r})", timeout=15_000
+        f"() => document.getElementById('active-warnings').textContent.includes({headline!r})", timeout=15_000
     )
     page.fill("#login-user", users["operator"])
     page.fill("#login-pass", "correct horse")
