@@ -131,13 +131,14 @@ def _scope(request: Request, method: str) -> dict:
 def allowed_methods(request: Request) -> list[str]:
     """Every method an API route answers at this path (a 405's ``Allow``). The page's static files,
     mounted last at ``/``, would otherwise answer for the API's paths with their own GET, HEAD."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    # a resource named by a fixed path (``/api/import/kinds``) is its own: the methods of a route
+    # that would only take its last segment as a parameter (``POST /api/import/{kind}``) are not its
+    fixed = [r for r in routes if getattr(r, "path", None) == request.url.path]
     found = []
     for method in METHODS:
         scope = _scope(request, method)
-        if any(
-            not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL
-            for route in request.app.router.routes
-        ):
+        if any(route.matches(scope)[0] is Match.FULL for route in fixed or routes):
             found.append(method)
     return found
 

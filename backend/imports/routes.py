@@ -73,7 +73,7 @@ def list_kinds(_: AppUser = Depends(admin)) -> list[dict]:
 @router.get(
     "/api/import/templates/{name}",
     summary="A template to fill in: KIND.xlsx or KIND.csv (admins)",
-    responses=problems(401, 403, 404),
+    responses=problems(400, 401, 403, 404),
 )
 def template(name: str = Path(pattern=r"^[a-z-]+\.(xlsx|csv)$"), _: AppUser = Depends(admin)):
     kind, _, ext = name.rpartition(".")

@@ -165,7 +165,11 @@ def search_places(
     return {"q": q, "results": hits}
 
 
-@router.get("/api/townships/{code}/villages", summary="A township's villages with their level in a run")
+@router.get(
+    "/api/townships/{code}/villages",
+    summary="A township's villages with their level in a run",
+    responses=problems(404),
+)
 def township_villages(
     code: str = Path(pattern=r"^\d{12}$"),
     run: int | None = Query(None, ge=1, description="run id; default the latest published"),

@@ -102,7 +102,11 @@ def township_risk(
     }
 
 
-@router.get("/api/point", summary="Why a place has its level: each hazard's level and inputs at a point")
+@router.get(
+    "/api/point",
+    summary="Why a place has its level: each hazard's level and inputs at a point",
+    responses=problems(404),
+)
 def point(
     request: Request,
     lon: float = Query(ge=-180, le=180),
