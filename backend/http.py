@@ -128,19 +128,32 @@ def _scope(request: Request, method: str) -> dict:
     return {"type": "http", "path": request.url.path, "root_path": "", "method": method, "headers": []}
 
 
+def _leaf_routes(routes):
+    """The routes themselves, through included routers (FastAPI keeps those as one entry each)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        elif not isinstance(route, Mount):
+            yield route
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method an API route answers at this path (a 405's ``Allow``). The page's static files,
     mounted last at ``/``, would otherwise answer for the API's paths with their own GET, HEAD."""
-    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
-    # a resource named by a fixed path (``/api/import/kinds``) is its own: the methods of a route
-    # that would only take its last segment as a parameter (``POST /api/import/{kind}``) are not its
-    fixed = [r for r in routes if getattr(r, "path", None) == request.url.path]
-    found = []
+    routes = list(_leaf_routes(request.app.router.routes))
+    by_method: dict[str, list[bool]] = {}  # method → for each route that takes it: path parameters?
     for method in METHODS:
         scope = _scope(request, method)
-        if any(route.matches(scope)[0] is Match.FULL for route in fixed or routes):
-            found.append(method)
-    return found
+        for route in routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                by_method.setdefault(method, []).append(bool(child.get("path_params")))
+    # a resource named by a fixed path (``/api/import/kinds``) is its own: the methods of a route
+    # that would only take that path's last segment as a parameter (``POST /api/import/{kind}``)
+    # are not its methods
+    fixed = any(not p for params in by_method.values() for p in params)
+    return [m for m in METHODS if m in by_method and (not fixed or not all(by_method[m]))]
 
 
 def is_page_file(request: Request) -> bool:
